@@ -1,0 +1,66 @@
+# Okuru: `make run` starts everything locally, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+export DJANGO_SETTINGS_MODULE := config.settings
+
+# Tests run on the machine's PostgreSQL and Redis unless told otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/okuru
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test lint bench setup test-setup messages chromium dirs clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PY) scripts/requirements.py > $(VENV)/requirements.txt
+	$(PIP) install -q -r $(VENV)/requirements.txt
+	touch $@
+
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(PY) scripts/requirements.py test > $(VENV)/requirements-test.txt
+	$(PIP) install -q -r $(VENV)/requirements-test.txt
+	touch $@
+
+dirs:
+	mkdir -p var/broker/out var/broker/processed var/outbox var/imports
+
+setup: $(STAMP) dirs
+
+test-setup: $(TEST_STAMP) dirs chromium
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: setup
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	@echo ""
+	@echo "Okuru is starting on http://localhost:8000/  (Ctrl-C stops web, worker, beat and the mail catcher)"
+	@echo "Mail sent locally is caught in var/outbox/."
+	DEBUG=$${DEBUG:-1} PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/honcho -f Procfile.dev start
+
+test: test-setup
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py collectstatic --no-input -v0
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: test-setup
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/okuru_bench} REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tests.bench.run
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l ja --no-location --ignore=.venv --ignore=node_modules --ignore=var
+	$(PY) manage.py compilemessages -l ja --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,78 @@
+"""REST API for leads (I2): thin views over the lead services and selectors."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from leads import selectors, services
+from leads.models import Tag
+from leads.serializers import LeadSerializer
+
+LEAD_FIELD_FILTERS = ("industry", "prefecture", "status", "owner", "company_name", "department", "title")
+
+
+class LeadViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = LeadSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        tenant = self.request.user.tenant
+        leads = selectors.leads_for_index(
+            tenant,
+            search=self.request.query_params.get("search", "")[:200],
+            sort=self.request.query_params.get("sort", selectors.DEFAULT_LEAD_SORT),
+        )
+        for name in LEAD_FIELD_FILTERS:
+            value = self.request.query_params.get(name)
+            if value is not None:
+                leads = leads.filter(**{name: value or None} if name == "owner" else {name: value})
+        tag = self.request.query_params.get("tag")
+        if tag:
+            leads = leads.filter(tags__name=tag)
+        return leads.with_unsubscribed().prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Words matched against name, company and email."),
+            OpenApiParameter("sort", str, enum=list(selectors.LEAD_SORTS)),
+            OpenApiParameter("tag", str),
+            *[OpenApiParameter(name, str) for name in LEAD_FIELD_FILTERS],
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_lead(tenant=self.request.user.tenant, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_lead(lead=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.delete_lead(lead=instance)
+
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        lead = self.get_object()
+        entries = selectors.lead_timeline(lead)
+        return Response(
+            [
+                {
+                    "at": entry.at.isoformat(),
+                    "kind": entry.kind,
+                    "label": entry.label,
+                    "detail": entry.detail,
+                    "campaign": entry.campaign_name,
+                }
+                for entry in entries
+            ]
+        )

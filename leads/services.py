@@ -1,0 +1,78 @@
+"""Writes for leads and the suppression list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from accounts.models import Tenant
+from leads.addresses import normalize_email
+from leads.models import Lead, Suppression, Tag
+
+LEAD_PROFILE_FIELDS = (
+    "company_name",
+    "last_name",
+    "first_name",
+    "email",
+    "phone",
+    "department",
+    "title",
+    "industry",
+    "prefecture",
+    "employees",
+    "website",
+    "status",
+    "owner",
+)
+
+
+def parse_tag_names(raw: str) -> list[str]:
+    """Tags as typed in a form or a CSV cell: separated by `;` (also `；` and `,`)."""
+    for separator in ("；", ","):
+        raw = raw.replace(separator, ";")
+    names = [name.strip()[:50] for name in raw.split(";")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def tags_by_name(tenant: Tenant, names: Iterable[str]) -> dict[str, Tag]:
+    """The tenant's tags with these names, created when missing (set-based, no per-tag query)."""
+    names = set(names)
+    if not names:
+        return {}
+    Tag.objects.bulk_create([Tag(tenant=tenant, name=name) for name in names], ignore_conflicts=True)
+    return {tag.name: tag for tag in Tag.objects.for_tenant(tenant).filter(name__in=names)}
+
+
+@transaction.atomic
+def create_lead(*, tenant: Tenant, tags: list[str] | None = None, **fields) -> Lead:
+    lead = Lead(tenant=tenant, **{k: v for k, v in fields.items() if k in LEAD_PROFILE_FIELDS})
+    lead.save()
+    if tags:
+        lead.tags.set(tags_by_name(tenant, tags).values())
+    return lead
+
+
+@transaction.atomic
+def update_lead(*, lead: Lead, tags: list[str] | None = None, **fields) -> Lead:
+    for name, value in fields.items():
+        if name in LEAD_PROFILE_FIELDS:
+            setattr(lead, name, value)
+    lead.save()
+    if tags is not None:
+        lead.tags.set(tags_by_name(lead.tenant, tags).values())
+    return lead
+
+
+def delete_lead(*, lead: Lead) -> None:
+    lead.delete()
+
+
+def suppress_address(*, tenant: Tenant, email: str, reason: str, source: str = "") -> Suppression:
+    """Put an address on the tenant's suppression list (L5); idempotent, first reason wins."""
+    suppression, _created = Suppression.objects.get_or_create(
+        tenant=tenant,
+        email_normalized=normalize_email(email),
+        defaults={"reason": reason, "source": source[:200]},
+    )
+    return suppression

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from leads import import_views, list_views, views
+
+app_name = "leads"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.create, name="create"),
+    path("<int:lead_id>/", views.detail, name="detail"),
+    path("<int:lead_id>/edit/", views.edit, name="edit"),
+    path("<int:lead_id>/delete/", views.delete, name="delete"),
+    # CSV import and export
+    path("export/", import_views.export, name="export"),
+    path("import/", import_views.upload, name="import_upload"),
+    # Lead lists (L3)
+    path("lists/", list_views.index, name="list_index"),
+]

@@ -1,0 +1,91 @@
+"""Shared fixtures. Like healthchecks' Alice/Bob/Charlie: two tenants in every world.
+
+Alice (admin), Bob (rep) and Mary (manager) work for tenant A; Charlie (admin) for tenant B,
+who must never see or change anything of tenant A.
+"""
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from tests import factories
+
+
+@pytest.fixture
+def tenant_a(db):
+    return factories.make_tenant("株式会社アルファ", mail_plan=True)
+
+
+@pytest.fixture
+def tenant_b(db):
+    return factories.make_tenant("ベータ商事株式会社", mail_plan=True)
+
+
+@pytest.fixture
+def alice(tenant_a):
+    return factories.make_user(tenant_a, role=Role.ADMIN, email="alice@alpha.example", name="有栖 アリス")
+
+
+@pytest.fixture
+def bob(tenant_a):
+    return factories.make_user(tenant_a, role=Role.REP, email="bob@alpha.example", name="坊 ボブ")
+
+
+@pytest.fixture
+def mary(tenant_a):
+    return factories.make_user(tenant_a, role=Role.MANAGER, email="mary@alpha.example", name="真理 マリー")
+
+
+@pytest.fixture
+def charlie(tenant_b):
+    return factories.make_user(tenant_b, role=Role.ADMIN, email="charlie@beta.example", name="茶 チャーリー")
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return _logged_in(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return _logged_in(bob)
+
+
+@pytest.fixture
+def mary_client(mary):
+    return _logged_in(mary)
+
+
+@pytest.fixture
+def charlie_client(charlie):
+    return _logged_in(charlie)
+
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def alice_api(alice):
+    return _api(alice)
+
+
+@pytest.fixture
+def bob_api(bob):
+    return _api(bob)
+
+
+@pytest.fixture
+def charlie_api(charlie):
+    return _api(charlie)
