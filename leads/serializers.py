@@ -13,11 +13,18 @@ class TenantUserField(serializers.PrimaryKeyRelatedField):
         return User.objects.for_tenant(self.context["request"].user.tenant)
 
 
+class TagNamesField(serializers.ListField):
+    """Tags as a list of names; read from the prefetched tag relation."""
+
+    child = serializers.CharField(max_length=50, allow_blank=False)
+
+    def to_representation(self, tags) -> list[str]:
+        return sorted(tag.name for tag in tags.all())
+
+
 class LeadSerializer(serializers.ModelSerializer):
     owner = TenantUserField(required=False, allow_null=True)
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=50, allow_blank=False), required=False, max_length=100
-    )
+    tags = TagNamesField(required=False, max_length=100)
     unsubscribed = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -52,6 +59,5 @@ class LeadSerializer(serializers.ModelSerializer):
 
     def to_representation(self, lead: Lead) -> dict:
         data = super().to_representation(lead)
-        data["tags"] = sorted(tag.name for tag in lead.tags.all())
         data["unsubscribed"] = bool(getattr(lead, "unsubscribed", False))
         return data
