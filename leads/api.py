@@ -1,9 +1,11 @@
 """REST API for leads (I2): thin views over the lead services and selectors."""
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from leads import selectors, services
@@ -34,11 +36,19 @@ class LeadViewSet(
         for name in LEAD_FIELD_FILTERS:
             value = self.request.query_params.get(name)
             if value is not None:
-                leads = leads.filter(**{name: value or None} if name == "owner" else {name: value})
+                leads = leads.filter(**{name: self.owner_id(value) if name == "owner" else value})
         tag = self.request.query_params.get("tag")
         if tag:
             leads = leads.filter(tags__name=tag)
         return leads.with_unsubscribed().prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
+
+    @staticmethod
+    def owner_id(value: str) -> int | None:
+        if value == "":
+            return None
+        if not value.isdigit():
+            raise ValidationError({"owner": [_("Give the owner as a user id (a number).")]})
+        return int(value)
 
     @extend_schema(
         parameters=[

@@ -147,3 +147,14 @@ def test_api_unknown_lead_is_404_json(bob_api):
     response = bob_api.get("/api/v1/leads/999999/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_api_field_filters_and_bad_owner_value(bob_api, tenant_a, bob):
+    factories.make_lead(tenant_a, industry="IT", owner=bob)
+    factories.make_lead(tenant_a, industry="製造")
+    assert bob_api.get("/api/v1/leads/", {"industry": "IT"}).json()["count"] == 1
+    assert bob_api.get("/api/v1/leads/", {"owner": bob.pk}).json()["count"] == 1
+    assert bob_api.get("/api/v1/leads/", {"owner": ""}).json()["count"] == 1
+    response = bob_api.get("/api/v1/leads/", {"owner": "abc"})
+    assert response.status_code == 400
+    assert "owner" in response.json()
