@@ -9,7 +9,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
-from leads.models import Lead, Suppression
+from leads.filters import FilterError, compile_filter
+from leads.models import Lead, LeadList, Suppression
 
 LEAD_SORTS = {
     "created": ("-created_at", "-id"),
@@ -72,3 +73,36 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
 
 def is_suppressed(tenant: Tenant, email_normalized: str) -> bool:
     return Suppression.objects.for_tenant(tenant).filter(email_normalized=email_normalized).exists()
+
+
+# Lead lists
+
+
+def leads_matching(tenant: Tenant, lead_filter: object) -> QuerySet[Lead]:
+    """The tenant's leads the filter matches now, newest first; raises FilterError for a bad filter."""
+    return Lead.objects.for_tenant(tenant).filter(compile_filter(lead_filter, tenant)).order_by("-created_at", "-id")
+
+
+def resolve_list(lead_list: LeadList) -> QuerySet[Lead]:
+    """The leads a saved list stands for now (evaluated each time); FilterError if it became invalid."""
+    return leads_matching(lead_list.tenant, lead_list.filter)
+
+
+@dataclass(frozen=True)
+class LeadListSummary:
+    """A list with its count computed now, or the error that makes its filter unusable."""
+
+    lead_list: LeadList
+    count: int | None
+    error: str = ""
+
+
+def summarize_list(lead_list: LeadList) -> LeadListSummary:
+    try:
+        return LeadListSummary(lead_list, resolve_list(lead_list).count())
+    except FilterError as error:
+        return LeadListSummary(lead_list, None, error.message)
+
+
+def lead_lists_for_index(tenant: Tenant) -> QuerySet[LeadList]:
+    return LeadList.objects.for_tenant(tenant).select_related("tenant").order_by("-updated_at", "-id")

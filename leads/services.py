@@ -6,9 +6,10 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from accounts.models import Tenant
+from accounts.models import Tenant, User
 from leads.addresses import normalize_email
-from leads.models import Lead, Suppression, Tag
+from leads.filters import compile_filter
+from leads.models import Lead, LeadList, Suppression, Tag
 
 LEAD_PROFILE_FIELDS = (
     "company_name",
@@ -76,3 +77,26 @@ def suppress_address(*, tenant: Tenant, email: str, reason: str, source: str = "
         defaults={"reason": reason, "source": source[:200]},
     )
     return suppression
+
+
+# Lead lists
+
+
+def create_lead_list(*, tenant: Tenant, name: str, filter: dict, created_by: User | None = None) -> LeadList:
+    """Save a filter as a lead list (L3); an invalid filter raises leads.filters.FilterError."""
+    compile_filter(filter, tenant)
+    return LeadList.objects.create(tenant=tenant, name=name.strip(), filter=filter, created_by=created_by)
+
+
+def update_lead_list(*, lead_list: LeadList, name: str | None = None, filter: dict | None = None) -> LeadList:
+    if filter is not None:
+        compile_filter(filter, lead_list.tenant)
+        lead_list.filter = filter
+    if name is not None:
+        lead_list.name = name.strip()
+    lead_list.save()
+    return lead_list
+
+
+def delete_lead_list(*, lead_list: LeadList) -> None:
+    lead_list.delete()
