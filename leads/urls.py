@@ -14,4 +14,10 @@ urlpatterns = [
     path("import/", import_views.upload, name="import_upload"),
     # Lead lists (L3)
     path("lists/", list_views.index, name="list_index"),
+    path("lists/new/", list_views.create, name="list_create"),
+    path("lists/preview/", list_views.preview, name="list_preview"),
+    path("lists/filter-row/", list_views.filter_row, name="list_filter_row"),
+    path("lists/<int:list_id>/", list_views.detail, name="list_detail"),
+    path("lists/<int:list_id>/edit/", list_views.edit, name="list_edit"),
+    path("lists/<int:list_id>/delete/", list_views.delete, name="list_delete"),
 ]

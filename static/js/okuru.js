@@ -7,3 +7,16 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// Filter screen (lead lists): remove a condition row, then refresh the live preview.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-remove-row]");
+  if (!button) return;
+  const row = button.closest(".filter-row");
+  const form = button.form || (row && row.closest("form"));
+  if (!row || !form) return;
+  row.remove();
+  form.dispatchEvent(new Event("filter-changed"));
+  const addButton = form.querySelector(".add-row");
+  if (addButton) addButton.focus();
+});
