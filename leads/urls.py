@@ -12,6 +12,10 @@ urlpatterns = [
     # CSV import and export
     path("export/", import_views.export, name="export"),
     path("import/", import_views.upload, name="import_upload"),
+    path("import/<str:token>/", import_views.mapping, name="import_mapping"),
+    path("import/<str:token>/run/", import_views.run, name="import_run"),
+    path("import/<str:token>/result/", import_views.result, name="import_result"),
+    path("import/<str:token>/errors/", import_views.errors_download, name="import_errors"),
     # Lead lists (L3)
     path("lists/", list_views.index, name="list_index"),
     path("lists/new/", list_views.create, name="list_create"),
