@@ -248,6 +248,16 @@ def test_preview_leaves_rows_without_a_value_out_with_a_note(english, leads):
     assert row_message(body, "k1") == "This condition applies once it has a value."
 
 
+def test_preview_and_list_page_say_when_nothing_matches(english, tenant_a, leads):
+    body = english.post("/leads/lists/preview/", screen("", ("status", "eq", "won"))).content.decode()
+    assert "Matching leads: 0" in body
+    assert "No lead matches these conditions." in body
+    lead_list = factories.make_lead_list(tenant_a, filter={"all": [{"field": "status", "op": "eq", "value": "won"}]})
+    page = english.get(f"/leads/lists/{lead_list.pk}/").content.decode()
+    assert "Matching leads: 0" in page
+    assert "No lead matches these conditions now." in page
+
+
 def test_preview_count_has_thousands_separators_and_pages(english, tenant_a):
     bulk_leads(tenant_a, 1234, industry="IT", company_name="大量")
     body = english.post("/leads/lists/preview/", screen("", ("industry", "eq", "IT"))).content.decode()
