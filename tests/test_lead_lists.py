@@ -280,9 +280,9 @@ def test_preview_is_post_only(bob_client):
 def test_add_row_returns_a_new_labelled_row_with_focus(english):
     body = english.get("/leads/lists/filter-row/").content.decode()
     key = re.search(r'name="row" value="([a-z0-9]+)"', body).group(1)
-    assert f'<label class="visually-hidden" for="cond-{key}-field">Field</label>' in body
-    assert f'<label class="visually-hidden" for="cond-{key}-op">Comparison</label>' in body
-    assert f'<label class="visually-hidden" for="cond-{key}-value">Value</label>' in body
+    assert f'<label class="visually-hidden" for="cond-{key}-field">Condition field</label>' in body
+    assert f'<label class="visually-hidden" for="cond-{key}-op">Condition comparison</label>' in body
+    assert f'<label class="visually-hidden" for="cond-{key}-value">Condition value</label>' in body
     assert "autofocus" in body
     assert 'aria-label="Remove this condition"' in body
 
@@ -305,7 +305,7 @@ def test_changing_the_field_redraws_the_row_for_that_kind_of_value(english, alic
     assert '<input type="hidden" name="cond-abc-op" value="is">' in unsubscribed
     assert "Unsubscribed: yes" in unsubscribed and "Unsubscribed: no" in unsubscribed
     between = row(**{"cond-abc-field": "employees", "cond-abc-op": "between", "cond-abc-kind": "number"})
-    assert 'name="cond-abc-value2"' in between and ">From<" in between and ">To<" in between
+    assert 'name="cond-abc-value2"' in between and ">Range start<" in between and ">Range end<" in between
     many = row(**{"cond-abc-field": "industry", "cond-abc-op": "in", "cond-abc-kind": "text", "cond-abc-value": "IT"})
     assert "<textarea" in many and ">IT</textarea>" in many
     date = row(**{"cond-abc-field": "created_at", "cond-abc-op": "before"})
