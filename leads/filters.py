@@ -263,6 +263,8 @@ def text_values(value: Any, op: str, problem: ConditionProblem) -> list[str]:
             raise problem(_('A value must not be blank (use the op "empty" to find blank fields).'))
         if len(item) > MAX_TEXT_LENGTH:
             raise problem(_("A value may have at most %(max)s characters.") % {"max": MAX_TEXT_LENGTH})
+        if "\x00" in item:
+            raise problem(_("A value must not contain NUL characters."))
     return list(dict.fromkeys(values))
 
 

@@ -337,6 +337,8 @@ OK = cond("industry", "eq", "IT")
         ({"all": [cond("industry", "eq", ["IT", 5])]}, "Every value must be text"),
         ({"all": [cond("industry", "eq", "  ")]}, "A value must not be blank"),
         ({"all": [cond("industry", "eq", "長" * 501)]}, "at most 500 characters"),
+        ({"all": [cond("company_name", "contains", "a\x00b")]}, "must not contain NUL characters"),
+        ({"all": [cond("tags", "eq", "\x00")]}, "must not contain NUL characters"),
         ({"all": [cond("industry", "in", "IT")]}, 'The op "in" needs a list of values'),
         ({"all": [cond("industry", "in", [])]}, "The list of values is empty"),
         ({"all": [cond("industry", "in", [str(n) for n in range(1001)])]}, "at most 1000 values; this one has 1001"),
