@@ -24,4 +24,5 @@ urlpatterns = [
     path("lists/<int:list_id>/", list_views.detail, name="list_detail"),
     path("lists/<int:list_id>/edit/", list_views.edit, name="list_edit"),
     path("lists/<int:list_id>/delete/", list_views.delete, name="list_delete"),
+    path("lists/<int:list_id>/export/", list_views.export, name="list_export"),
 ]

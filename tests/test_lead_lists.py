@@ -410,6 +410,29 @@ def test_delete_asks_once_and_removes_the_list_not_the_leads(english, it_list):
     assert Lead.objects.count() == 4
 
 
+def test_export_downloads_the_leads_the_list_matches_now(english, it_list):
+    detail = english.get(f"/leads/lists/{it_list.pk}/").content.decode()
+    assert f'href="/leads/lists/{it_list.pk}/export/"' in detail
+    response = english.get(f"/leads/lists/{it_list.pk}/export/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "filename*=UTF-8''IT%E4%BC%81%E6%A5%AD" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    assert "富士工業" in text
+    assert "青空システム" not in text and "さくら銀行" not in text and "ベータの顧客" not in text
+
+
+def test_export_of_a_list_whose_filter_became_invalid_explains_instead(english, tenant_a):
+    ghost = factories.make_user(tenant_a)
+    lead_list = factories.make_lead_list(tenant_a, filter={"all": [{"field": "owner", "op": "eq", "value": ghost.pk}]})
+    ghost.delete()
+    response = english.get(f"/leads/lists/{lead_list.pk}/export/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/leads/lists/{lead_list.pk}/"
+    assert "is not a user of your company" in response.content.decode()
+
+
 # --- Another tenant --------------------------------------------------------------------------------
 
 
@@ -419,6 +442,7 @@ def test_another_tenant_gets_404_for_every_list_screen(charlie_client, it_list):
         assert charlie_client.get(path).status_code == 404
     assert charlie_client.post(f"/leads/lists/{it_list.pk}/edit/", screen("乗っ取り")).status_code == 404
     assert charlie_client.post(f"/leads/lists/{it_list.pk}/delete/").status_code == 404
+    assert charlie_client.get(f"/leads/lists/{it_list.pk}/export/").status_code == 404
     assert LeadList.objects.values().get() == before
     assert "IT企業" not in charlie_client.get("/leads/lists/").content.decode()
 
