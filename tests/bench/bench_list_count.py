@@ -9,6 +9,7 @@ Figures (best of 5, each one the whole selector: compile the filter, COUNT in Po
   unsubscribed is false. Goal: <= 100 ms.
 - list_count_200k_tag: has the tag 展示会2026.
 - list_count_200k_contains: company name contains システム.
+- list_count_200k_selective: prefecture 沖縄県 AND status qualified or won (the (tenant, field) indexes).
 - list_page_200k_3_conditions: the first page (50 leads, newest first) the list screen shows.
 EXPLAIN ANALYZE of each query goes to stderr.
 """
@@ -45,6 +46,12 @@ FILTERS = {
     },
     "list_count_200k_tag": {"all": [{"field": "tags", "op": "eq", "value": "展示会2026"}]},
     "list_count_200k_contains": {"all": [{"field": "company_name", "op": "contains", "value": "システム"}]},
+    "list_count_200k_selective": {
+        "all": [
+            {"field": "prefecture", "op": "eq", "value": "沖縄県"},
+            {"field": "status", "op": "in", "value": ["qualified", "won"]},
+        ]
+    },
 }
 
 
