@@ -339,7 +339,7 @@ def row_condition(row: FilterRow) -> dict | None:
     return condition | {"value": values if op == "in" or len(values) > 1 else values[0]}
 
 
-def number(text: str) -> int | str:
+def number(text: str) -> int:
     """A whole number as typed (full-width digits too); commas are refused, not guessed."""
     text = unicodedata.normalize("NFKC", text).strip()
     if "," in text:
