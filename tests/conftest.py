@@ -13,6 +13,12 @@ from accounts.models import Role
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashers cost most of a test's time; the login code path stays the same."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tenant_a(db):
     return factories.make_tenant("株式会社アルファ", mail_plan=True)

@@ -16,12 +16,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    """Error messages are checked in English; the Japanese texts come from the catalogue.
-
-    (Users get a fast password hasher here: these tests build three users per test.)
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def english():
+    """Error messages are checked in English; the Japanese texts come from the catalogue."""
     with translation.override("en"):
         yield
 

@@ -12,11 +12,6 @@ from tests import factories
 IT_FILTER = {"all": [{"field": "industry", "op": "in", "value": ["IT", "製造"]}]}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api(bob_api):
     """Bob's API client; messages are checked in English (the Japanese ones come from the catalogue)."""

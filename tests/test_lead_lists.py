@@ -12,11 +12,6 @@ from leads.models import Lead, LeadList, Suppression
 from tests import factories
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def english(bob_client):
     """Texts are checked in English; the Japanese ones come from the catalogue."""

@@ -12,15 +12,6 @@ from tests.e2e.conftest import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def static_files_for_the_live_server(settings):
-    """live_server serves /static/ from the finders, which know no manifest-hashed names: use plain names."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def settled(row) -> None:
     """htmx has swapped the row in and bound its controls (it keeps focus on the same id at once,
     binds the new controls a moment later; a person is never that fast, a test is)."""
