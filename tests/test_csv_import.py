@@ -56,6 +56,13 @@ def errors_by_row(result) -> dict[int, list[str]]:
     return rows
 
 
+@pytest.fixture(params=["arrays", "orm"])
+def write_path(request, monkeypatch) -> str:
+    """Upserts run both ways: set-based SQL over arrays (PostgreSQL) and the ORM's bulk calls (SQLite)."""
+    monkeypatch.setattr(csv_import, "USE_POSTGRESQL_BULK_SQL", request.param == "arrays")
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def import_dir(settings, tmp_path) -> Path:
     settings.LEAD_IMPORT_DIR = tmp_path / "imports"
@@ -66,7 +73,7 @@ def import_dir(settings, tmp_path) -> Path:
 # Encodings
 
 
-def test_utf8_file_with_japanese_headers_imports_every_field(tenant_a, bob):
+def test_utf8_file_with_japanese_headers_imports_every_field(tenant_a, bob, write_path):
     data = csv_bytes(
         [
             JA_HEADER,
@@ -265,7 +272,7 @@ def test_mapping_errors_are_file_errors(tenant_a):
 # Upsert
 
 
-def test_an_existing_lead_with_the_same_address_is_updated_not_duplicated(tenant_a):
+def test_an_existing_lead_with_the_same_address_is_updated_not_duplicated(tenant_a, write_path):
     older = factories.make_lead(tenant_a, email="Taro@Example.jp", company_name="旧社名", phone="03-0000-0000")
     newer = factories.make_lead(tenant_a, email="taro@example.jp", company_name="重複")
     data = csv_bytes([["メールアドレス", "会社名"], ["ＴＡＲＯ＠example.jp", "新社名"]])
@@ -279,7 +286,7 @@ def test_an_existing_lead_with_the_same_address_is_updated_not_duplicated(tenant
     assert Lead.objects.for_tenant(tenant_a).count() == 2
 
 
-def test_the_same_address_twice_in_one_file_updates_the_first_row(tenant_a):
+def test_the_same_address_twice_in_one_file_updates_the_first_row(tenant_a, write_path):
     data = csv_bytes(
         [
             ["メールアドレス", "会社名", "部署", "ステータス"],
@@ -296,7 +303,7 @@ def test_the_same_address_twice_in_one_file_updates_the_first_row(tenant_a):
     assert lead.status == LeadStatus.WON, "an empty status cell keeps the status"
 
 
-def test_empty_cells_clear_values_and_empty_status_keeps_the_status(tenant_a, bob):
+def test_empty_cells_clear_values_and_empty_status_keeps_the_status(tenant_a, bob, write_path):
     lead = factories.make_lead(
         tenant_a, email="keep@example.jp", employees=50, status=LeadStatus.WON, owner=bob, tags=["古いタグ"]
     )
@@ -315,14 +322,14 @@ def test_empty_cells_clear_values_and_empty_status_keeps_the_status(tenant_a, bo
     assert lead.company_name.startswith("株式会社テスト"), "an unmapped column keeps its value"
 
 
-def test_tags_column_replaces_the_tags_of_an_updated_lead(tenant_a):
+def test_tags_column_replaces_the_tags_of_an_updated_lead(tenant_a, write_path):
     lead = factories.make_lead(tenant_a, email="tags@example.jp", tags=["展示会", "古い"])
     result = run(tenant_a, csv_bytes([["メールアドレス", "タグ"], ["tags@example.jp", "展示会；新しい, 重要"]]))
     assert result.updated == 1
     assert sorted(lead.tags.values_list("name", flat=True)) == ["展示会", "新しい", "重要"]
 
 
-def test_a_file_of_several_chunks_imports_every_row(tenant_a):
+def test_a_file_of_several_chunks_imports_every_row(tenant_a, write_path):
     rows = [["メールアドレス", "会社名", "タグ"]]
     rows += [[f"chunk{number}@example.jp", f"会社{number}", "一括" if number % 2 else ""] for number in range(2500)]
     rows.append(["chunk10@example.jp", "更新された会社10", "最後"])  # updates a row of the first chunk
@@ -499,7 +506,7 @@ def test_unknown_encoding_name_is_refused(tenant_a):
 # Tenants
 
 
-def test_import_never_touches_another_tenants_leads(tenant_a, tenant_b):
+def test_import_never_touches_another_tenants_leads(tenant_a, tenant_b, write_path):
     theirs = factories.make_lead(tenant_b, email="shared@example.jp", company_name="ベータの顧客")
     result = run(tenant_a, csv_bytes([["メールアドレス", "会社名"], ["shared@example.jp", "アルファの顧客"]]))
     assert (result.created, result.updated) == (1, 0)
@@ -660,3 +667,50 @@ def test_another_tenant_or_session_cannot_open_an_import(bob_client, alice_clien
 def test_import_screens_need_a_login(client):
     response = client.get("/leads/import/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "taro@example.jp",
+        "taro.yamada+news@sub.example.co.jp",
+        "a_b%c-d@x-y.example.com",
+        "1@2.jp",
+        "a..b@example.jp",
+        ".a@example.jp",
+        "a.@example.jp",
+        "a@-example.jp",
+        "a@example-.jp",
+        "a@example.j",
+        "a@example.123",
+        "a@example",
+        "a@localhost",
+        "a@[127.0.0.1]",
+        '"quoted name"@example.jp',
+        "山田@example.jp",
+        "taro@例え.jp",
+        "a@xn--r8jz45g.jp",
+        "a@b@example.jp",
+        "a b@example.jp",
+        "x" * 310 + "@example.jp",
+        "a@" + "b" * 64 + ".jp",
+        "a@" + "b" * 63 + ".jp",
+        "",
+    ],
+)
+def test_fast_address_check_agrees_with_djangos_validator(address):
+    from leads.addresses import is_valid_email
+
+    assert csv_import.is_valid_address(address) == is_valid_email(address)
+
+
+def test_a_lead_whose_values_do_not_change_keeps_its_updated_time(tenant_a, write_path):
+    data = csv_bytes([["メールアドレス", "会社名"], ["same@example.jp", "同じ会社"], ["moved@example.jp", "旧"]])
+    run(tenant_a, data)
+    before = dict(Lead.objects.for_tenant(tenant_a).values_list("email", "updated_at"))
+    data = csv_bytes([["メールアドレス", "会社名"], ["same@example.jp", "同じ会社"], ["moved@example.jp", "新"]])
+    result = run(tenant_a, data)
+    assert (result.created, result.updated) == (0, 2)
+    after = dict(Lead.objects.for_tenant(tenant_a).values_list("email", "updated_at"))
+    assert after["same@example.jp"] == before["same@example.jp"]
+    assert after["moved@example.jp"] > before["moved@example.jp"]
