@@ -49,7 +49,15 @@ class UploadForm(forms.Form):
         label=gettext_lazy("CSV file"),
         help_text=gettext_lazy("The first row must hold the column names. Up to %(limit)s MB."),
     )
-    encoding = forms.ChoiceField(label=gettext_lazy("Character encoding"), choices=ENCODING_CHOICES, required=False)
+    encoding = forms.ChoiceField(
+        label=gettext_lazy("Character encoding"),
+        choices=ENCODING_CHOICES,
+        required=False,
+        help_text=gettext_lazy(
+            "Leave it on “Detect automatically” unless the preview shows garbled characters. "
+            "Excel’s “CSV (comma delimited)” is Shift_JIS; “CSV UTF-8” is UTF-8."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -323,8 +331,8 @@ def errors_download(request: HttpRequest, token: str) -> HttpResponse:
     if not path.exists():
         raise Http404
     response = FileResponse(path.open("rb"), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d_%H%M")
-    response["Content-Disposition"] = attachment_header(f"{_('Import errors')}_{stamp}.csv")
+    name = _("Import errors")
+    response["Content-Disposition"] = attachment_header(f"{name}_{timezone.localtime():%Y%m%d_%H%M}.csv")
     return response
 
 
@@ -334,5 +342,5 @@ def export(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")[:200]
     sort = request.GET.get("sort", selectors.DEFAULT_LEAD_SORT)
     leads = selectors.leads_for_index(request.tenant, search=search, sort=sort)
-    stamp = timezone.localtime().strftime("%Y%m%d_%H%M")
-    return stream_leads_csv(leads, f"{_('Leads')}_{stamp}.csv")
+    name = _("Leads")
+    return stream_leads_csv(leads, f"{name}_{timezone.localtime():%Y%m%d_%H%M}.csv")
