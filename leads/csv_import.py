@@ -41,6 +41,13 @@ Errors
   the column as the file names it. Empty lines are skipped silently; extra empty cells after the
   last column (trailing commas) are ignored, missing cells at the end of a row count as empty.
 - Problems with the file as a whole raise ImportFileError before anything is written.
+
+Writing
+- Each chunk is one transaction: the chunk's addresses are looked up in one query (which also returns
+  the current values), new leads are inserted in one statement, and only leads whose values really
+  change are updated (one statement), so re-importing the same file leaves updated_at alone. On
+  PostgreSQL this is COPY and UPDATE ... FROM unnest(...) under an advisory lock per tenant; other
+  databases (SQLite in development) use the ORM's bulk_create and bulk_update.
 """
 
 from __future__ import annotations
@@ -122,7 +129,7 @@ _PLAIN_ADDRESS = re.compile(
     r"@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,63}"
 )
 MAX_ADDRESS_LENGTH = 320  # as Django's EmailValidator
-_HEADER_SPACES = re.compile(r"[\s\-_]+")
+_HEADER_SEPARATORS = re.compile(r"[\s\-_]+")
 
 
 @dataclass(frozen=True)
@@ -172,7 +179,8 @@ MAX_LENGTHS = {name: Lead._meta.get_field(name).max_length for name in (*TEXT_FI
 
 
 def _header_key(header: str) -> str:
-    return _HEADER_SPACES.sub("_", unicodedata.normalize("NFKC", header).strip().casefold())
+    """One key for "Last Name", "last_name", "ＬＡＳＴ－ＮＡＭＥ" and "lastname"."""
+    return _HEADER_SEPARATORS.sub("", unicodedata.normalize("NFKC", header).casefold())
 
 
 FIELD_BY_HEADER_KEY: dict[str, str] = {}
@@ -305,8 +313,7 @@ def _detection_sample(file: IO[bytes]) -> tuple[bytes, bool]:
         scanned += len(block)
         block_at_eof = len(block) < SAMPLE_BYTES
         if not block.isascii():
-            start = block.find(b"\n") + 1  # a character may be cut at the start of the block
-            return block[start:], block_at_eof
+            return block, block_at_eof  # it follows ASCII, so no character is cut at its start
         if block_at_eof:
             break
     return sample, at_eof
@@ -844,9 +851,12 @@ def _start_postgresql_chunk(tenant: Tenant, durable: bool) -> None:
     with connection.cursor() as cursor:
         # Two imports into one tenant must not both create the same address.
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, tenant.pk])
-        if not durable:
-            # Chunks before the last need not wait for the WAL flush: the last chunk's commit flushes
-            # the WAL up to itself, so once import_leads returns every chunk is durable.
+        # Chunks before the last need not wait for the WAL flush: the last chunk's commit flushes the WAL
+        # up to itself, so once import_leads returns every chunk is durable. (Inside a caller's transaction
+        # SET LOCAL outlives the chunk's savepoint; the last chunk sets it back, so that commit waits.)
+        if durable:
+            cursor.execute("SET LOCAL synchronous_commit TO DEFAULT")
+        else:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
