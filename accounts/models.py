@@ -13,6 +13,11 @@ class Tenant(models.Model):
     name = models.CharField(_("company name"), max_length=200)
     has_mail_plan = models.BooleanField(_("mail plan"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # A5: the sender named in every campaign mail's footer (特定電子メール法); sending waits until all three are set
+    legal_sender_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    legal_postal_address = models.CharField(_("postal address"), max_length=300, blank=True)
+    legal_contact = models.CharField(_("contact for inquiries"), max_length=320, blank=True)
+    send_rate_per_second = models.PositiveIntegerField(_("sending rate (mails per second)"), default=20)
 
     class Meta:
         verbose_name = _("tenant")
@@ -87,3 +92,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_see_all_campaigns(self) -> bool:
         return self.role in (Role.MANAGER, Role.ADMIN)
+
+
+class SenderDomain(models.Model):
+    """A4: a domain the tenant may put in a campaign's From address (stored lower-case, IDNA-decoded)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sender_domains")
+    domain = models.CharField(_("domain"), max_length=253)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sender domain")
+        verbose_name_plural = _("sender domains")
+        ordering = ["domain"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "domain"], name="sender_domain_unique_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.domain

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "anymail",
     "accounts",
     "leads",
+    "templates_app",
+    "campaigns",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("leads/", include("leads.urls")),
+    path("templates/", include("templates_app.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("settings/", include("accounts.settings_urls")),
+    path("outbox/", include("campaigns.outbox_urls")),  # the local mail catcher's outbox; its views 404 unless DEBUG
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
