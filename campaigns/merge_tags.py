@@ -114,9 +114,3 @@ def merge_tag_problems(text: str, *, unsubscribe_allowed: bool = True) -> list[s
         return [_("The unsubscribe tag can only be used in the body.")]
     return []
 
-
-def has_unsubscribe_tag(text: str) -> bool:
-    try:
-        return any(isinstance(part, UnsubscribeTag) for part in split_merge_tags(text))
-    except MergeTagError:
-        return False

@@ -121,6 +121,7 @@ class _Compiler:
         self.text: list[str | int] = []
         self.link_urls: list[str] = []
         self.problems: list[str] = []
+        self.unsubscribe_links = 0
 
     def slot(self, fill: Slot) -> int:
         self.slots.append(fill)
@@ -144,6 +145,7 @@ class _Compiler:
                 self.add_unsubscribe_link(part)
 
     def add_unsubscribe_link(self, tag: UnsubscribeTag) -> None:
+        self.unsubscribe_links += 1
         url = self.slot(_unsubscribe_url)
         self.html += ['<a href="', url, '">', html.escape(tag.text, quote=False), "</a>"]
         self.text += [tag.text, " ", url]
@@ -320,3 +322,10 @@ def content_problems(*, subject: str, body_html: str) -> dict[str, list[str]]:
     if body_compiler.problems:
         problems["body_html"] = body_compiler.problems
     return problems
+
+
+def body_has_unsubscribe_tag(body_html: str) -> bool:
+    """True when the body renders an unsubscribe link (C6): a tag split by formatting does not count."""
+    compiler = _Compiler()
+    _compile_body(compiler, body_html)
+    return compiler.unsubscribe_links > 0
