@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The local mail catcher's outbox (DEBUG only; see campaigns.outbox_views)."""
+
+from django.urls import path
+
+from campaigns import outbox_views
 
 app_name = "outbox"
-urlpatterns: list = []
+urlpatterns = [
+    path("", outbox_views.index, name="index"),
+    path("<str:key>/", outbox_views.detail, name="detail"),
+    path("<str:key>/raw/", outbox_views.raw, name="raw"),
+]

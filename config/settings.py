@@ -180,6 +180,7 @@ if ESP:
 else:
     vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="okuru@localhost")
+OUTBOX_DIR = Path(env("OUTBOX_DIR", default=str(BASE_DIR / "var/outbox")))  # the mail catcher's Maildir
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,8 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from tests import factories
 
+pytest_plugins = ["tests.mail_catcher"]  # the `mail_catcher` fixture: a real SMTP catcher
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
