@@ -59,6 +59,8 @@ def concrete_path(route: str, name: str, entry: URLPattern, mapping) -> str | No
             values[parameter] = "json"
         elif parameter == "token":
             values[parameter] = "unknown-token-of-another-session"
+        elif parameter == "key":  # the DEBUG-only outbox's mail key: not tenant data, and a 404 without DEBUG
+            values[parameter] = "1700000000.M1P1Q1.no-such-mail"
         else:
             pytest.fail(f"route {name} ({route}) has parameter {parameter!r}: map it in route_objects()")
     return _fill(route, values)
