@@ -11,6 +11,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.models import SenderDomain
 from leads.models import Lead, LeadList
 from tests import factories
 
@@ -38,6 +39,7 @@ def route_objects(tenant_a_world):
         "lead": lead.pk,
     }
     by_parameter = {"lead_id": lead.pk, "list_id": lead_list.pk, "user_id": user.pk}
+    by_parameter["domain_id"] = SenderDomain.objects.for_tenant(lead.tenant).get().pk
     return by_route_prefix, by_parameter
 
 
@@ -79,6 +81,7 @@ def _fill(route: str, values: dict) -> str:
 def tenant_a_world(tenant_a, alice, bob):
     lead = factories.make_lead(tenant_a, company_name=SECRET_COMPANY, email="secret@alpha-customer.jp")
     lead_list = factories.make_lead_list(tenant_a, name=SECRET_LIST)
+    SenderDomain.objects.create(tenant=tenant_a, domain="alpha-secret.example.jp")
     return lead, lead_list, bob
 
 
