@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accounts.settings_api import MailSettingsView
+
+urlpatterns = [
+    path("settings/mail/", MailSettingsView.as_view(), name="mail-settings"),
+]
