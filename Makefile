@@ -12,7 +12,7 @@ export DJANGO_SETTINGS_MODULE := config.settings
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/okuru
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint bench setup test-setup messages chromium dirs clean
+.PHONY: run test lint bench setup test-setup messages chromium dirs clean assets
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,12 +26,30 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 	$(PIP) install -q -r $(VENV)/requirements-test.txt
 	touch $@
 
+# Front-end assets (the TipTap editor bundle, Chart.js): npm ci when node_modules is missing or older
+# than the lock file, then esbuild into static/build/ when an output is older than its sources.
+NPM_STAMP := node_modules/.okuru-npm-ci
+EDITOR_SOURCES := $(shell find static_src -type f -name '*.js' 2>/dev/null)
+
+$(NPM_STAMP): package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 with npm is needed to build the front-end assets"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/build/editor.js: $(NPM_STAMP) package.json $(EDITOR_SOURCES)
+	npm run build:editor
+
+static/build/chart.umd.js: $(NPM_STAMP) package.json
+	npm run build:chart
+
+assets: static/build/editor.js static/build/chart.umd.js
+
 dirs:
 	mkdir -p var/broker/out var/broker/processed var/outbox var/imports
 
-setup: $(STAMP) dirs
+setup: $(STAMP) dirs assets
 
-test-setup: $(TEST_STAMP) dirs chromium
+test-setup: $(TEST_STAMP) dirs chromium assets
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
