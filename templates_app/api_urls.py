@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from templates_app.api import EmailTemplateViewSet
+
+router = SimpleRouter()
+router.register("templates", EmailTemplateViewSet, basename="template")
+
+urlpatterns = router.urls

@@ -32,3 +32,14 @@ def make_lead(tenant: Tenant, **fields) -> Lead:
 
 def make_lead_list(tenant: Tenant, *, name: str = "テストリスト", filter: dict | None = None) -> LeadList:
     return LeadList.objects.create(tenant=tenant, name=name, filter=filter or {"all": []})
+
+
+def make_template(tenant: Tenant, **fields):
+    """A saved mail template (T1), stored through the service like every other template."""
+    from templates_app.services import create_template
+
+    number = next(_sequence)
+    fields.setdefault("name", f"テンプレート{number}")
+    fields.setdefault("subject", "{{CompanyName}} 様へのご案内")
+    fields.setdefault("body_html", "<p>{{FullName}} 様</p><p>いつもお世話になっております。</p>")
+    return create_template(tenant, fields.pop("created_by", None), **fields)
