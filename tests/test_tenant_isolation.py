@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import SenderDomain
 from leads.models import Lead, LeadList
+from templates_app.models import EmailTemplate
 from tests import factories
 
 SECRET_COMPANY = "アルファ秘密顧客株式会社"
@@ -40,6 +41,7 @@ def route_objects(tenant_a_world):
     }
     by_parameter = {"lead_id": lead.pk, "list_id": lead_list.pk, "user_id": user.pk}
     by_parameter["domain_id"] = SenderDomain.objects.for_tenant(lead.tenant).get().pk
+    by_route_prefix["template"] = by_parameter["template_id"] = EmailTemplate.objects.for_tenant(lead.tenant).get().pk
     return by_route_prefix, by_parameter
 
 
@@ -82,6 +84,7 @@ def tenant_a_world(tenant_a, alice, bob):
     lead = factories.make_lead(tenant_a, company_name=SECRET_COMPANY, email="secret@alpha-customer.jp")
     lead_list = factories.make_lead_list(tenant_a, name=SECRET_LIST)
     SenderDomain.objects.create(tenant=tenant_a, domain="alpha-secret.example.jp")
+    factories.make_template(tenant_a, name="アルファ秘密テンプレート")
     return lead, lead_list, bob
 
 
@@ -97,6 +100,7 @@ def snapshot(tenant):
     return (
         list(Lead.objects.for_tenant(tenant).order_by("pk").values()),
         list(LeadList.objects.for_tenant(tenant).order_by("pk").values()),
+        list(EmailTemplate.objects.for_tenant(tenant).order_by("pk").values()),
         list(tenant.users.order_by("pk").values("pk", "email", "role", "is_active", "name")),
     )
 
