@@ -62,7 +62,7 @@ run: setup
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 	@echo ""
 	@echo "Okuru is starting on http://localhost:8000/  (Ctrl-C stops web, worker, beat and the mail catcher)"
-	@echo "Mail sent locally is caught in var/outbox/."
+	@echo "Mail sent locally is caught in var/outbox/ and shown at http://localhost:8000/outbox/"
 	DEBUG=$${DEBUG:-1} PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/honcho -f Procfile.dev start
 
 test: test-setup

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from campaigns.api import CampaignViewSet
+
+router = SimpleRouter()
+router.register("campaigns", CampaignViewSet, basename="campaign")
+
+urlpatterns = router.urls

@@ -214,9 +214,9 @@ def _footer_html(footer: LegalFooter) -> str:
     else:
         contact_html = html.escape(contact)
     lines = [
-        f"{html.escape(_('Sender'))}: {html.escape(footer.sender_name)}",
-        f"{html.escape(_('Address'))}: {html.escape(footer.postal_address)}",
-        f"{html.escape(_('Inquiries'))}: {contact_html}",
+        f"{html.escape(_('Sent by'))}: {html.escape(footer.sender_name)}",
+        f"{html.escape(_('Postal address'))}: {html.escape(footer.postal_address)}",
+        f"{html.escape(_('Contact for inquiries'))}: {contact_html}",
     ]
     return f'<div style="{_FOOTER_STYLE}">' + "<br>".join(lines) + "</div>"
 
@@ -224,9 +224,9 @@ def _footer_html(footer: LegalFooter) -> str:
 def _footer_text(footer: LegalFooter) -> str:
     return (
         "\n――――――――――――――――\n"
-        f"{_('Sender')}: {footer.sender_name}\n"
-        f"{_('Address')}: {footer.postal_address}\n"
-        f"{_('Inquiries')}: {footer.contact.strip()}\n"
+        f"{_('Sent by')}: {footer.sender_name}\n"
+        f"{_('Postal address')}: {footer.postal_address}\n"
+        f"{_('Contact for inquiries')}: {footer.contact.strip()}\n"
     )
 
 

@@ -7,8 +7,6 @@ textarea equal to its HTML and documents how other scripts replace the content.
 """
 
 from django import forms
-from django.forms.renderers import TemplatesSetting
-from django.utils.safestring import mark_safe
 
 from campaigns.merge_tags import DEFAULT_UNSUBSCRIBE_TAG
 
@@ -31,8 +29,3 @@ class RichTextEditor(forms.Textarea):
             "unsubscribe": DEFAULT_UNSUBSCRIBE_TAG,
         }
         return context
-
-    def _render(self, template_name, context, renderer=None):
-        # The template lives in the project's templates/, which the default form renderer does not
-        # search; render it with the project's template engine whatever renderer the form has.
-        return mark_safe(TemplatesSetting().render(template_name, context))

@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from campaigns import views as campaign_views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="leads:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -13,6 +15,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("settings/", include("accounts.settings_urls")),
     path("outbox/", include("campaigns.outbox_urls")),  # the local mail catcher's outbox; its views 404 unless DEBUG
+    # a test mail's unsubscribe link (tracking_links.TEST_MAIL_TOKEN); real tokens are served by tracking
+    path("u/test/", campaign_views.test_unsubscribe_notice, name="test_unsubscribe"),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from tests import factories
 
-pytest_plugins = ["tests.mail_catcher"]  # the `mail_catcher` fixture: a real SMTP catcher
+pytest_plugins = ["tests.mail_catcher", "tests.campaign_world"]  # the `mail_catcher` fixture: a real SMTP catcher
 
 
 @pytest.fixture(autouse=True)

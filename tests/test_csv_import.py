@@ -612,7 +612,7 @@ def test_mapping_without_email_or_with_a_field_twice_shows_errors_and_imports_no
     assert 'class="form-errors"' in response.content.decode()
     response = bob_client.post(f"/leads/import/{token}/run/", {"column_0": "email", "column_1": "email"})
     body = response.content.decode()
-    assert 'id="id_column_1-error"' in body and 'id="id_column_0-error"' in body
+    assert 'id="id_column_1_error"' in body and 'id="id_column_0_error"' in body
     assert not Lead.objects.exists()
     assert bob_client.post(f"/leads/import/{token}/run/", {"column_0": "email", "column_1": ""}).status_code == 302
 
@@ -621,7 +621,7 @@ def test_upload_of_a_file_that_cannot_be_imported_shows_the_error_by_the_field(b
     for data in (b"", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", b"\r\n\r\n"):
         response = upload(bob_client, data, name="顧客.xls")
         assert response.status_code == 200
-        assert 'id="id_file-error"' in response.content.decode()
+        assert 'id="id_file_error"' in response.content.decode()
     assert not list(Path(import_dir).glob("*.csv"))
 
 
@@ -638,7 +638,7 @@ def test_upload_larger_than_the_limit_is_refused(bob_client, settings):
     settings.LEAD_IMPORT_MAX_BYTES = 10
     response = upload(bob_client, csv_bytes([["メールアドレス"], ["a@example.jp"]]))
     assert response.status_code == 200
-    assert 'id="id_file-error"' in response.content.decode()
+    assert 'id="id_file_error"' in response.content.decode()
 
 
 def test_reading_again_in_another_encoding(bob_client):

@@ -30,7 +30,7 @@ def delete_url(domain: SenderDomain) -> str:
 
 def field_errors(html: str, field: str) -> list[str]:
     """The error paragraphs rendered beside one field (templates/form_field.html)."""
-    return re.findall(rf'<p class="error" id="id_{field}-error">([^<]*)</p>', html)
+    return re.findall(rf'<p class="error" id="id_{field}_error">([^<]*)</p>', html)
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def test_the_legal_footer_is_in_both_parts_in_japanese():
     mail = compile_campaign(subject="件名", body_html=BODY, footer=FOOTER).render(Recipient(), None)
     for part in (mail.html, mail.text):
         assert "株式会社アルファ" in part and "東京都千代田区丸の内1-1-1" in part and "support@alpha.example" in part
-    assert "送信者" in mail.text
+    assert "送信者" in mail.text and "お問い合わせ先" in mail.text
 
 
 def test_merge_tags_inside_a_link_address_are_refused():

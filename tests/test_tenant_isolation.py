@@ -12,9 +12,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import SenderDomain
+from campaigns.models import Campaign
 from leads.models import Lead, LeadList
 from templates_app.models import EmailTemplate
 from tests import factories
+from tests.campaign_world import make_campaign
 
 SECRET_COMPANY = "アルファ秘密顧客株式会社"
 SECRET_LIST = "アルファ秘密リスト"
@@ -42,6 +44,7 @@ def route_objects(tenant_a_world):
     by_parameter = {"lead_id": lead.pk, "list_id": lead_list.pk, "user_id": user.pk}
     by_parameter["domain_id"] = SenderDomain.objects.for_tenant(lead.tenant).get().pk
     by_route_prefix["template"] = by_parameter["template_id"] = EmailTemplate.objects.for_tenant(lead.tenant).get().pk
+    by_route_prefix["campaign"] = by_parameter["campaign_id"] = Campaign.objects.for_tenant(lead.tenant).get().pk
     return by_route_prefix, by_parameter
 
 
@@ -85,6 +88,7 @@ def tenant_a_world(tenant_a, alice, bob):
     lead_list = factories.make_lead_list(tenant_a, name=SECRET_LIST)
     SenderDomain.objects.create(tenant=tenant_a, domain="alpha-secret.example.jp")
     factories.make_template(tenant_a, name="アルファ秘密テンプレート")
+    make_campaign(tenant_a, bob, name="アルファ秘密キャンペーン", lead_list=lead_list)
     return lead, lead_list, bob
 
 
@@ -101,6 +105,7 @@ def snapshot(tenant):
         list(Lead.objects.for_tenant(tenant).order_by("pk").values()),
         list(LeadList.objects.for_tenant(tenant).order_by("pk").values()),
         list(EmailTemplate.objects.for_tenant(tenant).order_by("pk").values()),
+        list(Campaign.objects.for_tenant(tenant).order_by("pk").values()),
         list(tenant.users.order_by("pk").values("pk", "email", "role", "is_active", "name")),
     )
 

@@ -20,3 +20,23 @@ document.addEventListener("click", (event) => {
   const addButton = form.querySelector(".add-row");
   if (addButton) addButton.focus();
 });
+
+// A button that asks once before it acts (e.g. applying a template replaces subject and body).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-confirm]");
+  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+});
+
+// Dialogs (test send): opened and closed by buttons, or open when the page arrives with their errors.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-open-dialog]");
+  if (opener) {
+    const dialog = document.getElementById(opener.dataset.openDialog);
+    if (dialog) dialog.showModal();
+  }
+  const closer = event.target.closest("[data-close-dialog]");
+  if (closer && closer.closest("dialog")) closer.closest("dialog").close();
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("dialog[data-open-on-load]").forEach((dialog) => dialog.showModal());
+});

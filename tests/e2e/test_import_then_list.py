@@ -21,6 +21,13 @@ CSV_ROWS = [
 ]
 
 
+def choose(page, row, label: str, value: str) -> None:
+    """Pick a field or comparison: htmx redraws the row; wait for the redrawn row before typing into it."""
+    with page.expect_response(re.compile(r"/leads/lists/filter-row/")):
+        row.get_by_label(label).select_option(value)
+    settled(row)
+
+
 def test_rep_imports_a_cp932_csv_and_saves_a_two_condition_list(page, tmp_path, tenant_a, bob):
     csv_file = tmp_path / "顧客一覧.csv"
     csv_file.write_bytes(("\r\n".join(CSV_ROWS) + "\r\n").encode("cp932"))
@@ -49,9 +56,8 @@ def test_rep_imports_a_cp932_csv_and_saves_a_two_condition_list(page, tmp_path, 
 
     rows = page.locator(".filter-row")
     first = rows.nth(0)
-    first.get_by_label("条件の項目").select_option("prefecture")
-    settled(first)
-    first.get_by_label("比較方法").select_option("eq")
+    choose(page, first, "条件の項目", "prefecture")
+    choose(page, first, "比較方法", "eq")
     first.get_by_label("条件の値").fill("東京都")
     expect(preview_count(page)).to_contain_text("2")
 
@@ -59,9 +65,8 @@ def test_rep_imports_a_cp932_csv_and_saves_a_two_condition_list(page, tmp_path, 
     expect(rows).to_have_count(2)
     second = rows.nth(1)
     settled(second)
-    second.get_by_label("条件の項目").select_option("employees")
-    settled(second)
-    second.get_by_label("比較方法").select_option("gte")
+    choose(page, second, "条件の項目", "employees")
+    choose(page, second, "比較方法", "gte")
     second.get_by_label("条件の値").fill("1000")
     expect(preview_count(page)).to_contain_text("1")
     expect(page.locator("#list-preview")).to_contain_text("さくら銀行")

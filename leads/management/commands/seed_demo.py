@@ -6,10 +6,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role, Tenant, User
-from accounts.services import create_tenant, create_user
+from accounts.services import create_tenant, create_user, update_mail_settings
 from leads.demo_data import DEMO_PASSWORD, demo_leads
 from leads.models import LeadList
 from leads.services import create_lead
+from templates_app.services import create_template
 
 DEMO_TENANT = "デモ商事株式会社"
 DEMO_USERS = [
@@ -18,6 +19,18 @@ DEMO_USERS = [
     ("rep1@demo.okuru.jp", "営業 太郎", Role.REP),
     ("rep2@demo.okuru.jp", "営業 次郎", Role.REP),
 ]
+DEMO_SENDER_DOMAIN = "demo.okuru.jp"
+DEMO_TEMPLATE = {
+    "name": "新サービスのご案内",
+    "subject": "【デモ商事】{{CompanyName}}様へ新サービスのご案内",
+    "body_html": (
+        "<p>{{CompanyName}}</p><p>{{FullName|ご担当者}} 様</p><p></p>"
+        "<p>いつもお世話になっております。デモ商事の営業部です。</p>"
+        "<p>このたび、営業活動を<strong>半分の手間</strong>で進められる新サービスを公開しました。</p>"
+        '<p>詳しくは<a href="https://demo.okuru.jp/service">サービス紹介ページ</a>をご覧ください。</p><p></p>'
+        "<p>{{Unsubscribe:メールの配信停止はこちら}}</p>"
+    ),
+}
 DEMO_LISTS = [
     (
         "IT・製造の中堅企業",
@@ -68,7 +81,15 @@ class Command(BaseCommand):
             create_lead(tenant=tenant, owner=rng.choice(users), **fields)
         for name, lead_filter in DEMO_LISTS:
             LeadList.objects.create(tenant=tenant, name=name, filter=lead_filter, created_by=admin)
-        self.stdout.write(self.style.SUCCESS("Demo data loaded: 300 leads, 3 lists."))
+        update_mail_settings(
+            tenant,
+            sender_domains=[DEMO_SENDER_DOMAIN],
+            legal_sender_name=DEMO_TENANT,
+            legal_postal_address="東京都千代田区丸の内一丁目1番1号 デモビル5階",
+            legal_contact=f"https://{DEMO_SENDER_DOMAIN}/contact",
+        )
+        create_template(tenant, admin, **DEMO_TEMPLATE)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded: 300 leads, 3 lists, mail settings and a template."))
 
     def print_logins(self):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")

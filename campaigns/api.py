@@ -1,0 +1,145 @@
+"""REST API for campaigns (C1–C14): thin views over the campaign services, same rules as the screens."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from accounts.permissions import HasMailPlan
+from campaigns import services
+from campaigns.models import Campaign
+from campaigns.preview import preview_campaign
+from campaigns.rules import NON_FIELD
+from campaigns.serializers import CampaignSerializer, PreviewSerializer, ScheduleSerializer, TestSendSerializer
+
+
+def _refused(refused: services.CampaignRefused) -> ValidationError:
+    """Service problems as DRF field errors; the campaign as a whole under non_field_errors."""
+    return ValidationError(
+        {
+            ("non_field_errors" if field == NON_FIELD else field): messages
+            for field, messages in refused.problems.items()
+        }
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Campaigns", description="Reps see their own; managers and admins all of the tenant's."),
+    create=extend_schema(summary="Create a campaign (saved as a draft, as given)"),
+    retrieve=extend_schema(summary="One campaign"),
+    partial_update=extend_schema(summary="Change a draft"),
+    destroy=extend_schema(summary="Delete a draft or cancelled campaign"),
+)
+class CampaignViewSet(viewsets.ModelViewSet):
+    serializer_class = CampaignSerializer
+    permission_classes = [HasMailPlan]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return Campaign.objects.visible_to(self.request.user).select_related("owner", "lead_list")
+
+    def get_object(self):
+        campaign = super().get_object()
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and campaign.owner_id != self.request.user.pk:
+            raise PermissionDenied(_("Only the campaign's owner can change it."))
+        return campaign
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.create_campaign(
+                self.request.user.tenant, self.request.user, **serializer.validated_data
+            )
+        except services.CampaignRefused as refused:
+            raise _refused(refused) from None
+
+    def perform_update(self, serializer):
+        try:
+            serializer.instance = services.update_campaign(serializer.instance, **serializer.validated_data)
+        except services.CampaignRefused as refused:
+            raise _refused(refused) from None
+
+    def perform_destroy(self, instance):
+        try:
+            services.delete_campaign(instance)
+        except services.CampaignRefused as refused:
+            raise _refused(refused) from None
+
+    def _respond(self, campaign: Campaign) -> Response:
+        return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="The mail for one real recipient, the counts and what stops sending", responses=PreviewSerializer
+    )
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        preview = preview_campaign(self.get_object())
+        lead = preview.lead
+        data = {
+            "mail": None
+            if preview.mail is None
+            else {"subject": preview.mail.subject, "html": preview.mail.html, "text": preview.mail.text},
+            "recipient": None
+            if lead is None
+            else {"email": lead.email, "company_name": lead.company_name, "full_name": lead.full_name},
+            "leads": preview.breakdown.leads,
+            "recipients": preview.breakdown.recipients,
+            "excluded": preview.breakdown.excluded,
+            "problems": preview.problems,
+        }
+        return Response(PreviewSerializer(data).data)
+
+    @extend_schema(
+        summary="Send a test mail now (marked as a test, counted nowhere)",
+        request=TestSendSerializer,
+        responses={202: None},
+    )
+    @action(detail=True, methods=["post"], url_path="test-send")
+    def test_send(self, request, pk=None):
+        campaign = self.get_object()
+        serializer = TestSendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.send_test_mail(campaign, **serializer.validated_data)
+        except services.CampaignRefused as refused:
+            raise _refused(refused) from None
+        return Response({"detail": _("The test mail was sent.")}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="Send now", request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        try:
+            return self._respond(services.request_send(self.get_object()))
+        except services.CampaignRefused as refused:
+            raise _refused(refused) from None
+
+    @extend_schema(
+        summary="Schedule (at least 30 minutes from now) or reschedule",
+        request=ScheduleSerializer,
+        responses=CampaignSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        campaign = self.get_object()
+        serializer = ScheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            return self._respond(services.schedule_campaign(campaign, serializer.validated_data["scheduled_at"]))
+        except services.CampaignRefused as refused:
+            raise _refused(refused) from None
+
+    @extend_schema(
+        summary="Cancel a scheduled campaign before it starts (it becomes a draft)",
+        request=None,
+        responses=CampaignSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        try:
+            return self._respond(services.cancel_campaign(self.get_object()))
+        except services.CampaignRefused as refused:
+            raise _refused(refused) from None

@@ -1,0 +1,170 @@
+"""Writes on campaigns: drafts, send requests, schedules, test sends (C1–C14).
+
+Every screen and API endpoint goes through these; each refuses what rules.py refuses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Tenant, User
+from campaigns.body_html import clean_body_html
+from campaigns.default_body import DEFAULT_BODY_HTML
+from campaigns.mail_message import Envelope, build_email
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.rendering import LegalFooter, Recipient, compile_campaign
+from campaigns.rules import (
+    NON_FIELD,
+    Problems,
+    always_problems,
+    content_and_sender_problems,
+    schedule_problems,
+    sending_problems,
+)
+
+EDITABLE_FIELDS = (
+    "name",
+    "subject",
+    "body_html",
+    "lead_list",
+    "from_name",
+    "from_email",
+    "reply_to",
+    "no_reply_to",
+    "notify_open",
+    "notify_click",
+    "salesforce_sync",
+    "scheduled_at",
+)
+
+
+class CampaignRefused(Exception):
+    """The campaign cannot do what was asked; problems name the fields (NON_FIELD for the whole)."""
+
+    def __init__(self, problems: Problems):
+        super().__init__("; ".join(message for messages in problems.values() for message in messages))
+        self.problems = problems
+
+
+def _refuse_unless_editable(campaign: Campaign) -> None:
+    if not campaign.is_editable:
+        raise CampaignRefused({NON_FIELD: [_("Only a draft can be changed. Cancel the schedule first.")]})
+
+
+def _apply(campaign: Campaign, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.subject = campaign.subject or ""
+    campaign.body_html = clean_body_html(campaign.body_html)
+    campaign.from_email = campaign.from_email.strip()
+    campaign.reply_to = campaign.reply_to.strip()
+    problems = always_problems(subject=campaign.subject, from_email=campaign.from_email, reply_to=campaign.reply_to)
+    if problems:
+        raise CampaignRefused(problems)
+
+
+def new_campaign(tenant: Tenant, owner: User) -> Campaign:
+    """An unsaved campaign as the composer opens it: the default body of C5/C6 in place."""
+    return Campaign(tenant=tenant, owner=owner, body_html=DEFAULT_BODY_HTML, from_email=owner.email)
+
+
+def create_campaign(tenant: Tenant, owner: User, **fields: Any) -> Campaign:
+    """Saved as a draft, as given (C12): only what can never be stored is refused."""
+    campaign = new_campaign(tenant, owner)
+    _apply(campaign, fields)
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def update_campaign(campaign: Campaign, **fields: Any) -> Campaign:
+    # the stored status decides, not the caller's copy: a send may have been requested meanwhile
+    campaign.status = Campaign.objects.select_for_update().values_list("status", flat=True).get(pk=campaign.pk)
+    _refuse_unless_editable(campaign)
+    _apply(campaign, fields)
+    campaign.save()
+    return campaign
+
+
+def delete_campaign(campaign: Campaign) -> None:
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.CANCELLED):
+        raise CampaignRefused({NON_FIELD: [_("Only a draft or a cancelled campaign can be deleted.")]})
+    campaign.delete()
+
+
+def _refuse_if_not_sendable(campaign: Campaign) -> None:
+    problems = sending_problems(campaign)
+    if problems:
+        raise CampaignRefused(problems)
+
+
+@transaction.atomic
+def request_send(campaign: Campaign) -> Campaign:
+    """送信: the campaign waits for the sender, which starts it (the send path of S5)."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _refuse_unless_editable(campaign)
+    _refuse_if_not_sendable(campaign)
+    campaign.move_to(CampaignStatus.QUEUED, allowed_from=(CampaignStatus.DRAFT,))
+    campaign.scheduled_at = None
+    campaign.queued_at = timezone.now()
+    campaign.save(update_fields=["status", "scheduled_at", "queued_at", "updated_at"])
+    return campaign
+
+
+@transaction.atomic
+def schedule_campaign(campaign: Campaign, scheduled_at: datetime | None, *, now: datetime | None = None) -> Campaign:
+    """配信予約: at least 30 minutes from the moment it is set (C9); also reschedules a scheduled one."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        raise CampaignRefused({NON_FIELD: [_("This campaign has already started and cannot be rescheduled.")]})
+    problems = sending_problems(campaign)
+    for message in schedule_problems(scheduled_at, now):
+        problems.setdefault("scheduled_at", []).append(message)
+    if problems:
+        raise CampaignRefused(problems)
+    campaign.move_to(CampaignStatus.SCHEDULED, allowed_from=(CampaignStatus.DRAFT, CampaignStatus.SCHEDULED))
+    campaign.scheduled_at = scheduled_at
+    campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+    return campaign
+
+
+@transaction.atomic
+def cancel_campaign(campaign: Campaign) -> Campaign:
+    """Before it starts, a scheduled or waiting campaign goes back to a draft that can be edited (C9)."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.QUEUED):
+        raise CampaignRefused({NON_FIELD: [_("Only a scheduled campaign that has not started can be cancelled.")]})
+    campaign.move_to(CampaignStatus.DRAFT, allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.QUEUED))
+    campaign.queued_at = None
+    campaign.save(update_fields=["status", "queued_at", "updated_at"])
+    return campaign
+
+
+def split_contact_name(contact_name: str) -> tuple[str, str]:
+    """担当者名 as typed ("山田 太郎", "山田　太郎" or "山田") into 姓 and 名."""
+    last, _space, first = " ".join(contact_name.split()).partition(" ")
+    return last, first
+
+
+def send_test_mail(campaign: Campaign, *, email: str, company_name: str = "", contact_name: str = "") -> None:
+    """C14: sent at once through the configured backend, marked as a test, recorded nowhere."""
+    problems = content_and_sender_problems(campaign)
+    for field in ("subject", "from_email"):
+        if not getattr(campaign, field).strip():
+            problems.setdefault(field, []).append(_("This field is required."))
+    if problems:
+        raise CampaignRefused(problems)
+    compiled = compile_campaign(
+        subject=campaign.subject, body_html=campaign.body_html, footer=LegalFooter.of_tenant(campaign.tenant)
+    )
+    last_name, first_name = split_contact_name(contact_name)
+    rendered = compiled.render(Recipient(company_name.strip(), last_name, first_name), token=None)
+    build_email(Envelope.of_campaign(campaign), rendered, email, subject_prefix=_("[Test] ")).send()

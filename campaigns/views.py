@@ -1,0 +1,275 @@
+"""The campaign screens: index, composer, confirm (内容確認), test send, schedule control (C1–C14)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import mail_plan_required
+from accounts.selectors import missing_legal_info
+from campaigns import selectors, services
+from campaigns.forms import CampaignForm, ScheduleForm, TestSendForm
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.preview import preview_campaign
+from campaigns.rules import Problems, schedule_problems, sending_problems
+from leads.models import LeadList
+
+CAMPAIGNS_PER_PAGE = 50
+
+
+def _visible_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    campaigns = Campaign.objects.visible_to(request.user).select_related("tenant", "owner", "lead_list")
+    return get_object_or_404(campaigns, pk=campaign_id)
+
+
+def _own_campaign(request: HttpRequest, campaign_id: int) -> Campaign | None:
+    """The campaign if this user may change it (its owner); None means 403."""
+    campaign = _visible_campaign(request, campaign_id)
+    return campaign if campaign.owner_id == request.user.pk else None
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/forbidden.html", status=403)
+
+
+def _add_problems(form, problems: Problems) -> None:
+    for field, field_messages in problems.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@mail_plan_required
+def index(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    status = status if status in CampaignStatus.values else ""
+    page = Paginator(selectors.campaigns_for_index(request.user, status=status), CAMPAIGNS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page_obj": page,
+        "status": status,
+        "statuses": CampaignStatus.choices,
+        "query_without_page": f"status={status}&" if status else "",
+    }
+    return render(request, "campaigns/index.html", context)
+
+
+@mail_plan_required
+def create(request: HttpRequest) -> HttpResponse:
+    return _composer(request, services.new_campaign(request.tenant, request.user))
+
+
+@mail_plan_required
+def edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _own_campaign(request, campaign_id)
+    if campaign is None:
+        return _forbidden(request)
+    if not campaign.is_editable:
+        messages.info(request, _("Only a draft can be edited. Cancel the schedule to edit this campaign."))
+        return redirect("campaigns:detail", campaign_id=campaign.pk)
+    return _composer(request, campaign)
+
+
+def _with_template(data: QueryDict, form: CampaignForm) -> QueryDict | None:
+    """The posted data with the chosen template's subject and body copied in (C2), or None."""
+    template = form.cleaned_data.get("template") if form.is_valid() else None
+    if template is None:
+        return None
+    data = data.copy()
+    data["subject"], data["body_html"] = template.subject, template.body_html
+    data["template"] = ""
+    return data
+
+
+def _composer(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    action = request.POST.get("action", "save_draft")
+    form = CampaignForm(request.POST or None, instance=campaign, tenant=request.tenant)
+    test_form = TestSendForm(request.POST if action == "test_send" else None)
+    context = {"form": form, "test_form": test_form, "campaign": campaign, "open_test_dialog": False}
+    if request.method == "POST" and action == "apply_template":
+        applied = _with_template(request.POST, form)
+        if applied is None:
+            form.add_error("template", _("Choose the template to apply."))
+        else:
+            form = CampaignForm(applied, instance=campaign, tenant=request.tenant)
+            messages.info(request, _("The template was applied. Save the draft to keep it."))
+        context["form"] = form
+    elif request.method == "POST" and form.is_valid():
+        response = _save_and_continue(request, form, test_form, action, context)
+        if response is not None:
+            return response
+    chosen_list = form.cleaned_data.get("lead_list") if form.is_bound and form.is_valid() else campaign.lead_list
+    context["breakdown"] = selectors.recipient_breakdown(chosen_list)
+    context["chosen_list"] = chosen_list
+    context["legal_info_missing"] = bool(missing_legal_info(request.tenant))
+    invalid = form.errors or (test_form.is_bound and test_form.errors)
+    return render(request, "campaigns/composer.html", context, status=422 if invalid else 200)
+
+
+def _save_and_continue(
+    request, form: CampaignForm, test_form: TestSendForm, action: str, context
+) -> HttpResponse | None:
+    campaign = form.instance
+    try:
+        if campaign.pk:
+            campaign = services.update_campaign(campaign, **form.campaign_fields())
+        else:
+            campaign = services.create_campaign(request.tenant, request.user, **form.campaign_fields())
+    except services.CampaignRefused as refused:
+        _add_problems(form, refused.problems)
+        return None
+    context["campaign"] = campaign
+    if action == "confirm":
+        problems = sending_problems(campaign)
+        if form.wants_schedule():
+            problems.setdefault("scheduled_at", []).extend(schedule_problems(campaign.scheduled_at))
+        if not problems:
+            return redirect("campaigns:confirm", campaign_id=campaign.pk)
+        _add_problems(form, problems)
+        messages.warning(request, _("The draft was saved. Correct the items below before sending."))
+        return None
+    if action == "test_send":
+        context["open_test_dialog"] = True
+        if not test_form.is_valid():
+            return None
+        try:
+            services.send_test_mail(campaign, **test_form.cleaned_data)
+        except services.CampaignRefused as refused:
+            _add_problems(form, refused.problems)
+            context["open_test_dialog"] = False
+            return None
+        messages.success(request, _("A test mail was sent to %(email)s.") % {"email": test_form.cleaned_data["email"]})
+        return redirect("campaigns:edit", campaign_id=campaign.pk)
+    messages.success(request, _("The draft was saved."))
+    return redirect("campaigns:edit", campaign_id=campaign.pk)
+
+
+@mail_plan_required
+@require_GET
+def recipient_count(request: HttpRequest) -> HttpResponse:
+    """The live count after exclusions for the list chosen in the composer (htmx)."""
+    lead_list_id = request.GET.get("lead_list", "")
+    lead_list = None
+    if lead_list_id.isdigit():
+        lead_list = get_object_or_404(LeadList.objects.for_tenant(request.tenant), pk=int(lead_list_id))
+    breakdown = selectors.recipient_breakdown(lead_list)
+    return render(request, "campaigns/recipient_count.html", {"breakdown": breakdown, "lead_list": lead_list})
+
+
+@mail_plan_required
+def detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _visible_campaign(request, campaign_id)
+    context = {
+        "campaign": campaign,
+        "breakdown": selectors.recipient_breakdown(campaign.lead_list),
+        "can_change": campaign.owner_id == request.user.pk,
+        "schedule_form": ScheduleForm(initial={"scheduled_at": campaign.scheduled_at}),
+    }
+    return render(request, "campaigns/detail.html", context)
+
+
+@mail_plan_required
+def confirm(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _visible_campaign(request, campaign_id)
+    can_change = campaign.owner_id == request.user.pk
+    schedule_form = ScheduleForm(initial={"scheduled_at": campaign.scheduled_at})
+    if request.method == "POST":
+        if not can_change:
+            return _forbidden(request)
+        response, schedule_form = _confirm_action(request, campaign)
+        if response is not None:
+            return response
+    context = {
+        "campaign": campaign,
+        "preview": preview_campaign(campaign),
+        "can_change": can_change,
+        "schedule_form": schedule_form,
+        "test_form": TestSendForm(),
+    }
+    return render(request, "campaigns/confirm.html", context, status=422 if schedule_form.errors else 200)
+
+
+def _confirm_action(request: HttpRequest, campaign: Campaign) -> tuple[HttpResponse | None, ScheduleForm]:
+    """送信 or 配信予約 from the confirm screen; the services re-check every rule."""
+    if request.POST.get("action") == "schedule":
+        schedule_form = ScheduleForm(request.POST)
+        if not schedule_form.is_valid():
+            return None, schedule_form
+        try:
+            services.schedule_campaign(campaign, schedule_form.cleaned_data["scheduled_at"])
+        except services.CampaignRefused as refused:
+            _add_problems(schedule_form, refused.problems)
+            return None, schedule_form
+        messages.success(request, _("The campaign is scheduled."))
+        return redirect("campaigns:detail", campaign_id=campaign.pk), schedule_form
+    try:
+        services.request_send(campaign)
+    except services.CampaignRefused as refused:
+        for message in (message for problem in refused.problems.values() for message in problem):
+            messages.error(request, message)
+        return redirect("campaigns:confirm", campaign_id=campaign.pk), ScheduleForm()
+    messages.success(request, _("Sending was requested. The campaign starts as soon as a sending worker picks it up."))
+    return redirect("campaigns:detail", campaign_id=campaign.pk), ScheduleForm()
+
+
+@mail_plan_required
+@require_POST
+def test_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """テスト送信 from the confirm screen (the composer posts its own form instead)."""
+    campaign = _own_campaign(request, campaign_id)
+    if campaign is None:
+        return _forbidden(request)
+    test_form = TestSendForm(request.POST)
+    if not test_form.is_valid():
+        for field_errors in test_form.errors.values():
+            for message in field_errors:
+                messages.error(request, message)
+        return redirect("campaigns:confirm", campaign_id=campaign.pk)
+    try:
+        services.send_test_mail(campaign, **test_form.cleaned_data)
+    except services.CampaignRefused as refused:
+        for message in (message for problem in refused.problems.values() for message in problem):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("A test mail was sent to %(email)s.") % {"email": test_form.cleaned_data["email"]})
+    return redirect("campaigns:confirm", campaign_id=campaign.pk)
+
+
+@mail_plan_required
+@require_POST
+def cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _own_campaign(request, campaign_id)
+    if campaign is None:
+        return _forbidden(request)
+    try:
+        services.cancel_campaign(campaign)
+    except services.CampaignRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("The schedule was cancelled. The campaign is a draft again."))
+    return redirect("campaigns:detail", campaign_id=campaign.pk)
+
+
+@mail_plan_required
+@require_POST
+def delete(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _own_campaign(request, campaign_id)
+    if campaign is None:
+        return _forbidden(request)
+    try:
+        services.delete_campaign(campaign)
+    except services.CampaignRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("campaigns:detail", campaign_id=campaign.pk)
+    messages.success(request, _("The campaign was deleted."))
+    return redirect("campaigns:index")
+
+
+@require_GET
+def test_unsubscribe_notice(request: HttpRequest) -> HttpResponse:
+    """Where a test mail's unsubscribe link leads: nothing is recorded for a test."""
+    return render(request, "campaigns/test_unsubscribe.html")

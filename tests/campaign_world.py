@@ -1,0 +1,57 @@
+"""A tenant ready to send (legal info, sender domain, a list with leads) and campaign builders."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import SenderDomain
+from campaigns.default_body import DEFAULT_BODY_HTML
+from campaigns.models import Campaign
+from campaigns.services import create_campaign
+from tests import factories
+
+SENDER_DOMAIN = "alpha.example"
+
+
+def make_ready_to_send(tenant) -> None:
+    tenant.legal_sender_name = "株式会社アルファ"
+    tenant.legal_postal_address = "東京都千代田区丸の内1-1-1"
+    tenant.legal_contact = "support@alpha.example"
+    tenant.save()
+    SenderDomain.objects.get_or_create(tenant=tenant, domain=SENDER_DOMAIN)
+
+
+def make_campaign(tenant, owner, **fields) -> Campaign:
+    fields.setdefault("name", "秋の新製品案内")
+    fields.setdefault("subject", "{{CompanyName}}様へ新製品のご案内")
+    fields.setdefault("body_html", DEFAULT_BODY_HTML)
+    fields.setdefault("from_name", "アルファ営業部")
+    fields.setdefault("from_email", f"sales@{SENDER_DOMAIN}")
+    fields.setdefault("reply_to", f"reply@{SENDER_DOMAIN}")
+    return create_campaign(tenant, owner, **fields)
+
+
+@pytest.fixture
+def ready_list(tenant_a):
+    """Tenant A ready to send, with a list of three leads in IT."""
+    make_ready_to_send(tenant_a)
+    factories.make_lead(
+        tenant_a,
+        company_name="青空システム",
+        last_name="山田",
+        first_name="太郎",
+        industry="IT",
+        email="yamada@aozora.example",
+    )
+    factories.make_lead(
+        tenant_a, company_name="富士工業", last_name="佐藤", first_name="花子", industry="IT", email="sato@fuji.example"
+    )
+    factories.make_lead(tenant_a, company_name="さくら銀行", industry="金融", email="suzuki@sakura.example")
+    return factories.make_lead_list(
+        tenant_a, name="IT企業", filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]}
+    )
+
+
+@pytest.fixture
+def draft(tenant_a, bob, ready_list):
+    return make_campaign(tenant_a, bob, lead_list=ready_list)
