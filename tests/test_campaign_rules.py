@@ -41,7 +41,7 @@ def test_a_subject_with_a_line_break_is_never_stored(tenant_a, bob):
     problems = refused_problems(
         services.create_campaign, tenant_a, bob, name="x", subject="件名\r\nBcc: x@evil.example"
     )
-    assert problems == {"subject": ["The subject must be a single line."]}
+    assert problems == {"subject": ["件名は改行せず1行で入力してください。"]}
 
 
 def test_the_body_is_stored_cleaned(tenant_a, bob):

@@ -54,7 +54,7 @@ def test_every_bad_tag_is_reported_not_only_the_first():
 
 def test_the_subject_cannot_carry_the_unsubscribe_tag():
     assert content_problems(subject="{{Unsubscribe:停止}}", body_html=BODY) == {
-        "subject": ["The unsubscribe tag can only be used in the body."]
+        "subject": ["配信停止タグは本文でのみ使えます。"]
     }
 
 
