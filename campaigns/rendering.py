@@ -205,29 +205,35 @@ class _BodyParser(HTMLParser):
             self.compiler.add_text_run(data)
 
 
-def _footer_html(footer: LegalFooter) -> str:
-    contact = footer.contact.strip()
+def _footer_lines(footer: LegalFooter) -> list[tuple[str, str]]:
+    """(label, value) of the legal sender information (A5), in the order the footer shows them."""
+    sent_by = _("Sent by")
+    postal_address = _("Postal address")
+    contact = _("Contact for inquiries")
+    return [(sent_by, footer.sender_name), (postal_address, footer.postal_address), (contact, footer.contact.strip())]
+
+
+def _contact_html(contact: str) -> str:
     if contact.lower().startswith(("http://", "https://")):
-        contact_html = f'<a href="{html.escape(contact)}">{html.escape(contact)}</a>'
-    elif "@" in contact:
-        contact_html = f'<a href="mailto:{html.escape(contact)}">{html.escape(contact)}</a>'
-    else:
-        contact_html = html.escape(contact)
+        return f'<a href="{html.escape(contact)}">{html.escape(contact)}</a>'
+    if "@" in contact:
+        return f'<a href="mailto:{html.escape(contact)}">{html.escape(contact)}</a>'
+    return html.escape(contact)
+
+
+def _footer_html(footer: LegalFooter) -> str:
+    (sent_by, name), (address_label, address), (contact_label, contact) = _footer_lines(footer)
     lines = [
-        f"{html.escape(_('Sent by'))}: {html.escape(footer.sender_name)}",
-        f"{html.escape(_('Postal address'))}: {html.escape(footer.postal_address)}",
-        f"{html.escape(_('Contact for inquiries'))}: {contact_html}",
+        f"{html.escape(sent_by)}: {html.escape(name)}",
+        f"{html.escape(address_label)}: {html.escape(address)}",
+        f"{html.escape(contact_label)}: {_contact_html(contact)}",
     ]
     return f'<div style="{_FOOTER_STYLE}">' + "<br>".join(lines) + "</div>"
 
 
 def _footer_text(footer: LegalFooter) -> str:
-    return (
-        "\n――――――――――――――――\n"
-        f"{_('Sent by')}: {footer.sender_name}\n"
-        f"{_('Postal address')}: {footer.postal_address}\n"
-        f"{_('Contact for inquiries')}: {footer.contact.strip()}\n"
-    )
+    lines = "".join(f"{label}: {value}\n" for label, value in _footer_lines(footer))
+    return "\n――――――――――――――――\n" + lines
 
 
 @dataclass(frozen=True)
