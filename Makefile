@@ -45,7 +45,7 @@ static/build/chart.umd.js: $(NPM_STAMP) package.json
 assets: static/build/editor.js static/build/chart.umd.js
 
 dirs:
-	mkdir -p var/broker/out var/broker/processed var/outbox var/imports
+	mkdir -p var/broker/out var/broker/processed var/outbox/cur var/outbox/new var/outbox/tmp var/imports
 
 setup: $(STAMP) dirs assets
 

@@ -5,9 +5,11 @@ Every screen and API endpoint goes through these; each refuses what rules.py ref
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime
 from typing import Any
 
+from anymail.exceptions import AnymailError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,4 +169,9 @@ def send_test_mail(campaign: Campaign, *, email: str, company_name: str = "", co
     )
     last_name, first_name = split_contact_name(contact_name)
     rendered = compiled.render(Recipient(company_name.strip(), last_name, first_name), token=None)
-    build_email(Envelope.of_campaign(campaign), rendered, email, subject_prefix=_("[Test] ")).send()
+    message = build_email(Envelope.of_campaign(campaign), rendered, email, subject_prefix=_("[Test] "))
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError, AnymailError) as error:
+        problem = _("The test mail could not be sent: %(reason)s") % {"reason": str(error) or type(error).__name__}
+        raise CampaignRefused({NON_FIELD: [problem]}) from None

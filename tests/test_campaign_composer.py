@@ -150,6 +150,30 @@ def test_test_send_needs_a_valid_address_and_keeps_the_dialog_open(bob_client, r
     assert mail_catcher.count() == 0
 
 
+def test_a_mail_server_that_does_not_answer_is_reported_not_a_500(bob_client, draft, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens on 9
+    data = {"action": "test_send", "test-email": "me@alpha.example", **campaign_fields_of(draft)}
+    response = bob_client.post(f"/campaigns/{draft.pk}/edit/", data)
+    assert response.status_code == 422
+    assert "The test mail could not be sent" in response.content.decode()
+    response = bob_client.post(f"/campaigns/{draft.pk}/test-send/", {"test-email": "me@alpha.example"}, follow=True)
+    assert "The test mail could not be sent" in response.content.decode()
+
+
+def campaign_fields_of(campaign) -> dict:
+    return {
+        "name": campaign.name,
+        "subject": campaign.subject,
+        "body_html": campaign.body_html,
+        "lead_list": campaign.lead_list_id,
+        "from_name": campaign.from_name,
+        "from_email": campaign.from_email,
+        "reply_to": campaign.reply_to,
+        "delivery": "now",
+    }
+
+
 def test_test_send_from_the_confirm_screen(bob_client, draft, mail_catcher):
     response = bob_client.post(
         f"/campaigns/{draft.pk}/test-send/",

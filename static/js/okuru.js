@@ -40,3 +40,17 @@ document.addEventListener("click", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("dialog[data-open-on-load]").forEach((dialog) => dialog.showModal());
 });
+
+// A part of a form shown only for one choice (the composer's date field, only when "schedule" is chosen).
+function applyShowWhen(root) {
+  root.querySelectorAll("[data-show-when]").forEach((part) => {
+    const [name, value] = part.dataset.showWhen.split("=");
+    const form = part.closest("form");
+    const chosen = form && form.querySelector(`input[name="${name}"]:checked`);
+    part.hidden = !chosen || chosen.value !== value;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.form) applyShowWhen(event.target.form);
+});
+document.addEventListener("DOMContentLoaded", () => applyShowWhen(document));
