@@ -128,3 +128,14 @@ def test_another_tenant_gets_404_for_every_action(charlie_api, draft):
     assert charlie_api.get("/api/v1/campaigns/").json()["count"] == 0
     draft.refresh_from_db()
     assert draft.status == CampaignStatus.DRAFT
+
+
+def test_without_the_mail_plan_the_campaign_api_is_403(db):
+    from rest_framework.test import APIClient
+
+    from tests.conftest import _api
+
+    tenant = factories.make_tenant("プランなし株式会社", mail_plan=False)
+    client: APIClient = _api(factories.make_user(tenant))
+    response = client.get("/api/v1/campaigns/")
+    assert response.status_code == 403 and response.json()["code"] == "mail_plan_required"
