@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -16,15 +19,19 @@ from campaigns.preview import preview_campaign
 from campaigns.rules import NON_FIELD
 from campaigns.serializers import CampaignSerializer, PreviewSerializer, ScheduleSerializer, TestSendSerializer
 
+T = TypeVar("T")
 
-def _refused(refused: services.CampaignRefused) -> ValidationError:
-    """Service problems as DRF field errors; the campaign as a whole under non_field_errors."""
-    return ValidationError(
-        {
-            ("non_field_errors" if field == NON_FIELD else field): messages
-            for field, messages in refused.problems.items()
+
+def _carried_out(call: Callable[[], T]) -> T:
+    """A service call whose refusal answers 400 with field errors (the campaign as a whole: non_field_errors)."""
+    try:
+        return call()
+    except services.CampaignRefused as refused:
+        errors = {
+            ("non_field_errors" if field == NON_FIELD else field): problems
+            for field, problems in refused.problems.items()
         }
-    )
+        raise ValidationError(errors) from None
 
 
 @extend_schema_view(
@@ -50,24 +57,17 @@ class CampaignViewSet(viewsets.ModelViewSet):
         return campaign
 
     def perform_create(self, serializer):
-        try:
-            serializer.instance = services.create_campaign(
-                self.request.user.tenant, self.request.user, **serializer.validated_data
-            )
-        except services.CampaignRefused as refused:
-            raise _refused(refused) from None
+        user = self.request.user
+        serializer.instance = _carried_out(
+            lambda: services.create_campaign(user.tenant, user, **serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
-        try:
-            serializer.instance = services.update_campaign(serializer.instance, **serializer.validated_data)
-        except services.CampaignRefused as refused:
-            raise _refused(refused) from None
+        campaign = serializer.instance
+        serializer.instance = _carried_out(lambda: services.update_campaign(campaign, **serializer.validated_data))
 
     def perform_destroy(self, instance):
-        try:
-            services.delete_campaign(instance)
-        except services.CampaignRefused as refused:
-            raise _refused(refused) from None
+        _carried_out(lambda: services.delete_campaign(instance))
 
     def _respond(self, campaign: Campaign) -> Response:
         return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data)
@@ -103,19 +103,14 @@ class CampaignViewSet(viewsets.ModelViewSet):
         campaign = self.get_object()
         serializer = TestSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.send_test_mail(campaign, **serializer.validated_data)
-        except services.CampaignRefused as refused:
-            raise _refused(refused) from None
+        _carried_out(lambda: services.send_test_mail(campaign, **serializer.validated_data))
         return Response({"detail": _("The test mail was sent.")}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="Send now", request=None, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
-        try:
-            return self._respond(services.request_send(self.get_object()))
-        except services.CampaignRefused as refused:
-            raise _refused(refused) from None
+        campaign = self.get_object()
+        return self._respond(_carried_out(lambda: services.request_send(campaign)))
 
     @extend_schema(
         summary="Schedule (at least 30 minutes from now) or reschedule",
@@ -127,10 +122,8 @@ class CampaignViewSet(viewsets.ModelViewSet):
         campaign = self.get_object()
         serializer = ScheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            return self._respond(services.schedule_campaign(campaign, serializer.validated_data["scheduled_at"]))
-        except services.CampaignRefused as refused:
-            raise _refused(refused) from None
+        when = serializer.validated_data["scheduled_at"]
+        return self._respond(_carried_out(lambda: services.schedule_campaign(campaign, when)))
 
     @extend_schema(
         summary="Cancel a scheduled campaign before it starts (it becomes a draft)",
@@ -139,7 +132,5 @@ class CampaignViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        try:
-            return self._respond(services.cancel_campaign(self.get_object()))
-        except services.CampaignRefused as refused:
-            raise _refused(refused) from None
+        campaign = self.get_object()
+        return self._respond(_carried_out(lambda: services.cancel_campaign(campaign)))

@@ -8,11 +8,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Tenant
 from campaigns.models import Campaign
 from campaigns.rules import always_problems
+from campaigns.services import EDITABLE_FIELDS
 from campaigns.widgets import RichTextEditor
 from leads.addresses import is_valid_email, normalize_email
 from leads.models import LeadList
 from templates_app.models import EmailTemplate
 
+# entered in Asia/Tokyo (the current time zone): the browser's datetime-local field, or typed by hand
+DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"]
+DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 SEND_NOW = "now"
 SEND_LATER = "scheduled"
 
@@ -34,20 +38,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "subject",
-            "body_html",
-            "lead_list",
-            "from_name",
-            "from_email",
-            "reply_to",
-            "no_reply_to",
-            "scheduled_at",
-            "notify_open",
-            "notify_click",
-            "salesforce_sync",
-        ]
+        fields = list(EDITABLE_FIELDS)
         labels = {
             "name": _("Campaign name"),
             "subject": _("Subject"),
@@ -76,7 +67,7 @@ class CampaignForm(forms.ModelForm):
             "body_html": RichTextEditor(attrs={"rows": 14}),
             "from_email": forms.EmailInput(),
             "reply_to": forms.EmailInput(),
-            "scheduled_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "scheduled_at": DATETIME_LOCAL,
         }
 
     field_order = [
@@ -101,7 +92,7 @@ class CampaignForm(forms.ModelForm):
         self.fields["lead_list"].queryset = LeadList.objects.for_tenant(tenant).order_by("name")
         self.fields["lead_list"].empty_label = _("Choose a list")
         self.fields["template"].queryset = EmailTemplate.objects.for_tenant(tenant).order_by("name")
-        self.fields["scheduled_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"]
+        self.fields["scheduled_at"].input_formats = DATETIME_INPUT_FORMATS
         if self.instance.scheduled_at:
             self.fields["delivery"].initial = SEND_LATER
         if not hasattr(tenant, "salesforce_connection"):  # C11: offered only once Salesforce is connected
@@ -147,7 +138,7 @@ class TestSendForm(forms.Form):
 class ScheduleForm(forms.Form):
     scheduled_at = forms.DateTimeField(
         label=_("Date and time to send"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=DATETIME_INPUT_FORMATS,
+        widget=DATETIME_LOCAL,
         help_text=_("Japan time. At least 30 minutes from now."),
     )

@@ -113,4 +113,3 @@ def merge_tag_problems(text: str, *, unsubscribe_allowed: bool = True) -> list[s
     if not unsubscribe_allowed and any(isinstance(part, UnsubscribeTag) for part in parts):
         return [_("The unsubscribe tag can only be used in the body.")]
     return []
-

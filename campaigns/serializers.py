@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
 from campaigns.models import Campaign
+from campaigns.services import EDITABLE_FIELDS
 from leads.models import LeadList
 
 
@@ -29,25 +30,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = [
-            "id",
-            "name",
-            "subject",
-            "body_html",
-            "lead_list",
-            "from_name",
-            "from_email",
-            "reply_to",
-            "no_reply_to",
-            "notify_open",
-            "notify_click",
-            "salesforce_sync",
-            "status",
-            "scheduled_at",
-            "owner",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *EDITABLE_FIELDS, "status", "owner", "created_at", "updated_at"]
         read_only_fields = ["status", "scheduled_at", "created_at", "updated_at"]
         extra_kwargs = {"body_html": {"trim_whitespace": False}}
 

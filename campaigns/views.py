@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -206,14 +208,25 @@ def _confirm_action(request: HttpRequest, campaign: Campaign) -> tuple[HttpRespo
             return None, schedule_form
         messages.success(request, _("The campaign is scheduled."))
         return redirect("campaigns:detail", campaign_id=campaign.pk), schedule_form
+    requested = _carry_out(
+        request,
+        lambda: services.request_send(campaign),
+        _("Sending was requested. The campaign starts as soon as a sending worker picks it up."),
+    )
+    return redirect("campaigns:detail" if requested else "campaigns:confirm", campaign_id=campaign.pk), ScheduleForm()
+
+
+def _carry_out(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
+    """Run one service call; its refusal becomes error messages on the next page, its success one message."""
     try:
-        services.request_send(campaign)
+        action()
     except services.CampaignRefused as refused:
-        for message in (message for problem in refused.problems.values() for message in problem):
-            messages.error(request, message)
-        return redirect("campaigns:confirm", campaign_id=campaign.pk), ScheduleForm()
-    messages.success(request, _("Sending was requested. The campaign starts as soon as a sending worker picks it up."))
-    return redirect("campaigns:detail", campaign_id=campaign.pk), ScheduleForm()
+        for field_messages in refused.problems.values():
+            for message in field_messages:
+                messages.error(request, message)
+        return False
+    messages.success(request, success)
+    return True
 
 
 @mail_plan_required
@@ -224,18 +237,13 @@ def test_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if campaign is None:
         return _forbidden(request)
     test_form = TestSendForm(request.POST)
-    if not test_form.is_valid():
-        for field_errors in test_form.errors.values():
-            for message in field_errors:
-                messages.error(request, message)
-        return redirect("campaigns:confirm", campaign_id=campaign.pk)
-    try:
-        services.send_test_mail(campaign, **test_form.cleaned_data)
-    except services.CampaignRefused as refused:
-        for message in (message for problem in refused.problems.values() for message in problem):
-            messages.error(request, message)
+    if test_form.is_valid():
+        sent = _("A test mail was sent to %(email)s.") % {"email": test_form.cleaned_data["email"]}
+        _carry_out(request, lambda: services.send_test_mail(campaign, **test_form.cleaned_data), sent)
     else:
-        messages.success(request, _("A test mail was sent to %(email)s.") % {"email": test_form.cleaned_data["email"]})
+        for field_messages in test_form.errors.values():
+            for message in field_messages:
+                messages.error(request, message)
     return redirect("campaigns:confirm", campaign_id=campaign.pk)
 
 
@@ -245,12 +253,8 @@ def cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _own_campaign(request, campaign_id)
     if campaign is None:
         return _forbidden(request)
-    try:
-        services.cancel_campaign(campaign)
-    except services.CampaignRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, _("The schedule was cancelled. The campaign is a draft again."))
+    cancelled = _("The schedule was cancelled. The campaign is a draft again.")
+    _carry_out(request, lambda: services.cancel_campaign(campaign), cancelled)
     return redirect("campaigns:detail", campaign_id=campaign.pk)
 
 
@@ -260,13 +264,9 @@ def delete(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _own_campaign(request, campaign_id)
     if campaign is None:
         return _forbidden(request)
-    try:
-        services.delete_campaign(campaign)
-    except services.CampaignRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("campaigns:detail", campaign_id=campaign.pk)
-    messages.success(request, _("The campaign was deleted."))
-    return redirect("campaigns:index")
+    if _carry_out(request, lambda: services.delete_campaign(campaign), _("The campaign was deleted.")):
+        return redirect("campaigns:index")
+    return redirect("campaigns:detail", campaign_id=campaign.pk)
 
 
 @require_GET
