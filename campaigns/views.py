@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -28,10 +29,18 @@ def _visible_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
     return get_object_or_404(campaigns, pk=campaign_id)
 
 
-def _own_campaign(request: HttpRequest, campaign_id: int) -> Campaign | None:
-    """The campaign if this user may change it (its owner); None means 403."""
-    campaign = _visible_campaign(request, campaign_id)
-    return campaign if campaign.owner_id == request.user.pk else None
+def owner_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Screens that change a campaign: found among those the user sees (else 404), and only its owner (else 403)."""
+
+    @mail_plan_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, campaign_id: int) -> HttpResponse:
+        campaign = _visible_campaign(request, campaign_id)
+        if campaign.owner_id != request.user.pk:
+            return _forbidden(request)
+        return view(request, campaign)
+
+    return wrapped
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -65,11 +74,8 @@ def create(request: HttpRequest) -> HttpResponse:
     return _composer(request, services.new_campaign(request.tenant, request.user))
 
 
-@mail_plan_required
-def edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _own_campaign(request, campaign_id)
-    if campaign is None:
-        return _forbidden(request)
+@owner_only
+def edit(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if not campaign.is_editable:
         messages.info(request, _("Only a draft can be edited. Cancel the schedule to edit this campaign."))
         return redirect("campaigns:detail", campaign_id=campaign.pk)
@@ -229,13 +235,10 @@ def _carry_out(request: HttpRequest, action: Callable[[], object], success: str)
     return True
 
 
-@mail_plan_required
+@owner_only
 @require_POST
-def test_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def test_send(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """テスト送信 from the confirm screen (the composer posts its own form instead)."""
-    campaign = _own_campaign(request, campaign_id)
-    if campaign is None:
-        return _forbidden(request)
     test_form = TestSendForm(request.POST)
     if test_form.is_valid():
         sent = _("A test mail was sent to %(email)s.") % {"email": test_form.cleaned_data["email"]}
@@ -247,23 +250,17 @@ def test_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return redirect("campaigns:confirm", campaign_id=campaign.pk)
 
 
-@mail_plan_required
+@owner_only
 @require_POST
-def cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _own_campaign(request, campaign_id)
-    if campaign is None:
-        return _forbidden(request)
+def cancel(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     cancelled = _("The schedule was cancelled. The campaign is a draft again.")
     _carry_out(request, lambda: services.cancel_campaign(campaign), cancelled)
     return redirect("campaigns:detail", campaign_id=campaign.pk)
 
 
-@mail_plan_required
+@owner_only
 @require_POST
-def delete(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _own_campaign(request, campaign_id)
-    if campaign is None:
-        return _forbidden(request)
+def delete(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if _carry_out(request, lambda: services.delete_campaign(campaign), _("The campaign was deleted.")):
         return redirect("campaigns:index")
     return redirect("campaigns:detail", campaign_id=campaign.pk)
