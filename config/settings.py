@@ -175,6 +175,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+SENDING_RATE_PER_DOMAIN = env.float("SENDING_RATE_PER_DOMAIN", default=5.0)  # mails/s per recipient domain per tenant
 
 # Mail: SMTP (the local catcher in development) or a provider through django-anymail.
 ESP = env("ESP", default="")
