@@ -126,7 +126,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
         return self._respond(_carried_out(lambda: services.schedule_campaign(campaign, when)))
 
     @extend_schema(
-        summary="Cancel a scheduled campaign before it starts (it becomes a draft)",
+        summary="Cancel: before it starts it becomes a draft; while sending it stops for good",
         request=None,
         responses=CampaignSerializer,
     )
@@ -134,3 +134,19 @@ class CampaignViewSet(viewsets.ModelViewSet):
     def cancel(self, request, pk=None):
         campaign = self.get_object()
         return self._respond(_carried_out(lambda: services.cancel_campaign(campaign)))
+
+    @extend_schema(summary="Pause a sending campaign", request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        campaign = self.get_object()
+        return self._respond(_carried_out(lambda: services.pause_sending(campaign)))
+
+    @extend_schema(
+        summary="Resume a paused campaign (what was sent is never sent again)",
+        request=None,
+        responses=CampaignSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        campaign = self.get_object()
+        return self._respond(_carried_out(lambda: services.resume_sending(campaign)))

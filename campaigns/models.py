@@ -54,6 +54,12 @@ class Campaign(TenantOwnedModel):
     status = models.CharField(_("status"), max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     queued_at = models.DateTimeField(_("send requested"), null=True, blank=True)
+    started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
+    last_batch_at = models.DateTimeField(null=True, blank=True, editable=False)  # the sweeper's sign of life
+    recipients_total = models.PositiveIntegerField(_("recipients"), null=True, blank=True)
+    exclusions = models.JSONField(_("excluded leads by reason"), default=dict, blank=True)
+    status_note = models.TextField(_("note on the last state change"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -82,3 +88,62 @@ class Campaign(TenantOwnedModel):
         if self.status not in allowed_from:
             raise IllegalTransition(f"{self.status} -> {status}")
         self.status = status
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    CLAIMED = "claimed", _("In a batch")
+    SENDING = "sending", _("Handing over")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+FINAL_MESSAGE_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SKIPPED, MessageStatus.UNKNOWN)
+
+
+class Message(models.Model):
+    """One recipient of one campaign (S1), fixed when sending starts; its state is the queue (S5).
+
+    pending -> claimed (in a worker's batch) -> sending (being handed to the provider) -> sent | failed,
+    or skipped (suppressed, lead deleted, cancelled). A message found still `sending` after a worker
+    died may or may not have reached the provider: it becomes `unknown` and is never sent again.
+    """
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    email = models.CharField(_("email"), max_length=254)
+    email_normalized = models.CharField(max_length=254)
+    token = models.CharField(max_length=64, unique=True)  # random, for tracking and unsubscribe links
+    status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "email_normalized"], name="message_one_per_address"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status", "id"], name="message_campaign_status"),
+            models.Index(
+                fields=["status", "claimed_at"],
+                name="message_in_flight",
+                condition=models.Q(status__in=["claimed", "sending"]),
+            ),
+            models.Index(fields=["lead", "-created_at"], name="message_lead"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from leads.filters import FilterError
 from leads.models import Lead, LeadList, Suppression
 from leads.selectors import resolve_list
@@ -22,15 +23,15 @@ def campaigns_for_index(user: User, *, status: str = "") -> QuerySet[Campaign]:
     return campaigns.filter(status=status) if status else campaigns
 
 
-def _deliverable() -> Q:
+def deliverable_q() -> Q:
     return Q(email_normalized__regex=DELIVERABLE_ADDRESS)
 
 
-def _info_address() -> Q:
+def info_address_q() -> Q:
     return Q(email_normalized__startswith="info@")
 
 
-def _suppressed() -> Q:
+def suppressed_q() -> Q:
     return Q(
         Exists(Suppression.objects.filter(tenant=OuterRef("tenant"), email_normalized=OuterRef("email_normalized")))
     )
@@ -43,7 +44,7 @@ def classified_leads(lead_list: LeadList) -> QuerySet[Lead]:
 
 def sendable_q() -> Q:
     """Leads that get a mail (before collapsing shared addresses): deliverable, not suppressed, not info@."""
-    return _deliverable() & ~_suppressed() & ~_info_address()
+    return deliverable_q() & ~suppressed_q() & ~info_address_q()
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,12 @@ def recipient_breakdown(lead_list: LeadList | None) -> RecipientBreakdown:
         return RecipientBreakdown()
     try:
         leads = classified_leads(lead_list)
-        deliverable = _deliverable()
+        deliverable = deliverable_q()
         counts = leads.aggregate(
             leads=Count("id"),
             invalid=Count("id", filter=~deliverable),
-            suppressed=Count("id", filter=deliverable & _suppressed()),
-            info=Count("id", filter=deliverable & ~_suppressed() & _info_address()),
+            suppressed=Count("id", filter=deliverable & suppressed_q()),
+            info=Count("id", filter=deliverable & ~suppressed_q() & info_address_q()),
             sendable=Count("id", filter=sendable_q()),
             recipients=Count("email_normalized", distinct=True, filter=sendable_q()),
         )
@@ -96,3 +97,54 @@ def first_recipient(lead_list: LeadList | None) -> Lead | None:
         return classified_leads(lead_list).filter(sendable_q()).order_by("-created_at", "-id").first()
     except FilterError:
         return None
+
+
+@dataclass(frozen=True)
+class SendingProgress:
+    total: int
+    sent: int
+    failed: int
+    skipped: int
+    unknown: int
+    remaining: int
+    eta_seconds: int | None
+
+    @property
+    def done(self) -> int:
+        return self.total - self.remaining
+
+    @property
+    def eta_minutes(self) -> int | None:
+        return None if self.eta_seconds is None else max(1, -(-self.eta_seconds // 60))
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
+
+
+def sending_progress(campaign: Campaign) -> SendingProgress:
+    """Where a campaign's messages stand, in one grouped count, and when the rest should be out."""
+    by_status = dict(Message.objects.filter(campaign=campaign).values_list("status").annotate(n=Count("id")).order_by())
+    total = sum(by_status.values())
+    in_flight = sum(
+        by_status.get(status, 0) for status in (MessageStatus.PENDING, MessageStatus.CLAIMED, MessageStatus.SENDING)
+    )
+    done = total - in_flight
+    eta = None
+    if campaign.started_at and done and in_flight and campaign.status == CampaignStatus.SENDING:
+        elapsed = (timezone.now() - campaign.started_at).total_seconds()
+        eta = int(in_flight * elapsed / done)
+    return SendingProgress(
+        total=total,
+        sent=by_status.get(MessageStatus.SENT, 0),
+        failed=by_status.get(MessageStatus.FAILED, 0),
+        skipped=by_status.get(MessageStatus.SKIPPED, 0),
+        unknown=by_status.get(MessageStatus.UNKNOWN, 0),
+        remaining=in_flight,
+        eta_seconds=eta,
+    )
+
+
+def campaign_messages(campaign: Campaign, *, status: str = "") -> QuerySet[Message]:
+    messages = Message.objects.filter(campaign=campaign).select_related("lead").order_by("id")
+    return messages.filter(status=status) if status else messages

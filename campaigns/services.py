@@ -6,11 +6,12 @@ Every screen and API endpoint goes through these; each refuses what rules.py ref
 from __future__ import annotations
 
 import smtplib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from anymail.exceptions import AnymailError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from accounts.models import Tenant, User
 from campaigns.body_html import clean_body_html
 from campaigns.default_body import DEFAULT_BODY_HTML
 from campaigns.mail_message import Envelope, build_email
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from campaigns.rendering import LegalFooter, Recipient, compile_campaign
 from campaigns.rules import (
     NON_FIELD,
@@ -28,6 +29,8 @@ from campaigns.rules import (
     schedule_problems,
     sending_problems,
 )
+from campaigns.snapshot import take_snapshot
+from leads.filters import FilterError
 
 EDITABLE_FIELDS = (
     "name",
@@ -117,7 +120,9 @@ def request_send(campaign: Campaign) -> Campaign:
     campaign.move_to(CampaignStatus.QUEUED, allowed_from=(CampaignStatus.DRAFT,))
     campaign.scheduled_at = None
     campaign.queued_at = timezone.now()
-    campaign.save(update_fields=["status", "scheduled_at", "queued_at", "updated_at"])
+    campaign.status_note = ""
+    campaign.save(update_fields=["status", "scheduled_at", "queued_at", "status_note", "updated_at"])
+    tasks().start_on_commit(campaign.pk)  # the snapshot runs in a worker, never in the request
     return campaign
 
 
@@ -140,14 +145,106 @@ def schedule_campaign(campaign: Campaign, scheduled_at: datetime | None, *, now:
 
 @transaction.atomic
 def cancel_campaign(campaign: Campaign) -> Campaign:
-    """Before it starts, a scheduled or waiting campaign goes back to a draft that can be edited (C9)."""
+    """Before it starts, back to an editable draft (C9); while sending or paused, stop for good (S9)."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
+        campaign.move_to(CampaignStatus.CANCELLED, allowed_from=(CampaignStatus.SENDING, CampaignStatus.PAUSED))
+        campaign.finished_at = timezone.now()
+        campaign.save(update_fields=["status", "finished_at", "updated_at"])
+        # not yet handed over: never will be; a worker's claimed rows fail its compare-and-swap
+        Message.objects.filter(campaign=campaign, status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED]).update(
+            status=MessageStatus.SKIPPED, error="the campaign was cancelled", claim=""
+        )
+        return campaign
     if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.QUEUED):
-        raise CampaignRefused({NON_FIELD: [_("Only a scheduled campaign that has not started can be cancelled.")]})
+        raise CampaignRefused({NON_FIELD: [_("Only a scheduled or sending campaign can be cancelled.")]})
     campaign.move_to(CampaignStatus.DRAFT, allowed_from=(CampaignStatus.SCHEDULED, CampaignStatus.QUEUED))
     campaign.queued_at = None
     campaign.save(update_fields=["status", "queued_at", "updated_at"])
     return campaign
+
+
+@transaction.atomic
+def pause_sending(campaign: Campaign) -> Campaign:
+    """Workers stop within a few messages; what they held goes back to waiting (S9)."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.SENDING:
+        raise CampaignRefused({NON_FIELD: [_("Only a campaign that is sending can be paused.")]})
+    campaign.move_to(CampaignStatus.PAUSED, allowed_from=(CampaignStatus.SENDING,))
+    campaign.save(update_fields=["status", "updated_at"])
+    return campaign
+
+
+@transaction.atomic
+def resume_sending(campaign: Campaign) -> Campaign:
+    """Continues with the messages still waiting; a message that went out is never sent again."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.PAUSED:
+        raise CampaignRefused({NON_FIELD: [_("Only a paused campaign can be resumed.")]})
+    campaign.move_to(CampaignStatus.SENDING, allowed_from=(CampaignStatus.PAUSED,))
+    campaign.save(update_fields=["status", "updated_at"])
+    tasks().fan_out_on_commit(campaign.pk)
+    return campaign
+
+
+def _back_to_draft(campaign: Campaign, note: str) -> Campaign:
+    campaign.status = CampaignStatus.DRAFT
+    campaign.status_note = note
+    campaign.queued_at = None
+    campaign.save(update_fields=["status", "status_note", "queued_at", "updated_at"])
+    return campaign
+
+
+@transaction.atomic
+def start_sending(campaign_id: int) -> Campaign | None:
+    """S1: fix the recipients and start the workers; once, however often it is called (double clicks,
+    two beat runs, a redelivered task). A campaign that cannot start goes back to a draft with the reason."""
+    campaign = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("tenant", "lead_list")
+        .filter(pk=campaign_id)
+        .first()
+    )
+    due = campaign is not None and (
+        campaign.status == CampaignStatus.QUEUED
+        or (campaign.status == CampaignStatus.SCHEDULED and campaign.scheduled_at <= timezone.now())
+    )
+    if not due:
+        return campaign
+    problems = sending_problems(campaign)
+    if problems:
+        return _back_to_draft(campaign, "; ".join(m for messages in problems.values() for m in messages))
+    try:
+        snapshot = take_snapshot(campaign)
+    except FilterError as error:
+        return _back_to_draft(campaign, error.message)
+    if snapshot.recipients == 0:
+        return _back_to_draft(campaign, _("Nobody on this list can receive the mail."))
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = timezone.now()
+    campaign.recipients_total = snapshot.recipients
+    campaign.exclusions = snapshot.exclusions
+    campaign.status_note = ""
+    campaign.save(update_fields=["status", "started_at", "recipients_total", "exclusions", "status_note", "updated_at"])
+    tasks().fan_out_on_commit(campaign.pk)
+    return campaign
+
+
+def campaigns_due_to_start() -> list[int]:
+    """Scheduled campaigns whose time has come, and send requests older than a minute (their task was lost)."""
+    now = timezone.now()
+    due = Campaign.objects.filter(
+        Q(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now)
+        | Q(status=CampaignStatus.QUEUED, queued_at__lte=now - timedelta(minutes=1))
+    )
+    return list(due.values_list("id", flat=True))
+
+
+def tasks():
+    """The task module, imported late: tasks call these services and these services queue tasks."""
+    from campaigns import tasks as campaign_tasks
+
+    return campaign_tasks
 
 
 def split_contact_name(contact_name: str) -> tuple[str, str]:

@@ -12,5 +12,8 @@ urlpatterns = [
     path("<int:campaign_id>/confirm/", views.confirm, name="confirm"),
     path("<int:campaign_id>/test-send/", views.test_send, name="test_send"),
     path("<int:campaign_id>/cancel/", views.cancel, name="cancel"),
+    path("<int:campaign_id>/pause/", views.pause, name="pause"),
+    path("<int:campaign_id>/resume/", views.resume, name="resume"),
+    path("<int:campaign_id>/progress/", views.progress, name="progress"),
     path("<int:campaign_id>/delete/", views.delete, name="delete"),
 ]

@@ -16,7 +16,7 @@ from accounts.access import mail_plan_required
 from accounts.selectors import missing_legal_info
 from campaigns import selectors, services
 from campaigns.forms import CampaignForm, ScheduleForm, TestSendForm
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus, MessageStatus
 from campaigns.preview import preview_campaign
 from campaigns.rules import Problems, schedule_problems, sending_problems
 from leads.models import LeadList
@@ -168,16 +168,50 @@ def recipient_count(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/recipient_count.html", {"breakdown": breakdown, "lead_list": lead_list})
 
 
+MESSAGES_PER_PAGE = 50
+
+
 @mail_plan_required
 def detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _visible_campaign(request, campaign_id)
+    status = request.GET.get("status", "")
+    status = status if status in MessageStatus.values else ""
+    recipients = Paginator(selectors.campaign_messages(campaign, status=status), MESSAGES_PER_PAGE)
     context = {
         "campaign": campaign,
         "breakdown": selectors.recipient_breakdown(campaign.lead_list),
+        "progress": selectors.sending_progress(campaign),
         "can_change": campaign.owner_id == request.user.pk,
         "schedule_form": ScheduleForm(initial={"scheduled_at": campaign.scheduled_at}),
+        "page_obj": recipients.get_page(request.GET.get("page")),
+        "message_status": status,
+        "message_statuses": MessageStatus.choices,
+        "query_without_page": f"status={status}&" if status else "",
     }
     return render(request, "campaigns/detail.html", context)
+
+
+@mail_plan_required
+@require_GET
+def progress(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The live progress block (htmx polls it while the campaign sends)."""
+    campaign = _visible_campaign(request, campaign_id)
+    context = {"campaign": campaign, "progress": selectors.sending_progress(campaign)}
+    return render(request, "campaigns/progress.html", context)
+
+
+@owner_only
+@require_POST
+def pause(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    _carry_out(request, lambda: services.pause_sending(campaign), _("Sending is paused."))
+    return redirect("campaigns:detail", campaign_id=campaign.pk)
+
+
+@owner_only
+@require_POST
+def resume(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    _carry_out(request, lambda: services.resume_sending(campaign), _("Sending continues."))
+    return redirect("campaigns:detail", campaign_id=campaign.pk)
 
 
 @mail_plan_required
@@ -253,7 +287,12 @@ def test_send(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 @owner_only
 @require_POST
 def cancel(request: HttpRequest, campaign: Campaign) -> HttpResponse:
-    cancelled = _("The schedule was cancelled. The campaign is a draft again.")
+    was_sending = campaign.status in (CampaignStatus.SENDING, CampaignStatus.PAUSED)
+    cancelled = (
+        _("Sending was cancelled. Mail not yet sent will not be sent.")
+        if was_sending
+        else _("The schedule was cancelled. The campaign is a draft again.")
+    )
     _carry_out(request, lambda: services.cancel_campaign(campaign), cancelled)
     return redirect("campaigns:detail", campaign_id=campaign.pk)
 

@@ -174,7 +174,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": 15.0},
+    "sweep-stalled-sending": {"task": "campaigns.sweep_stalled_sending", "schedule": 15.0},
+}
+
+# The send path (campaigns/delivery.py). Timeouts in seconds.
+SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=50)
+SENDING_PARALLEL_BATCHES = env.int("SENDING_PARALLEL_BATCHES", default=4)  # chains of batches per campaign
+SENDING_MAX_ATTEMPTS = env.int("SENDING_MAX_ATTEMPTS", default=6)
+SENDING_RETRY_BASE_SECONDS = env.float("SENDING_RETRY_BASE_SECONDS", default=30.0)
+SENDING_CLAIM_TIMEOUT = env.float("SENDING_CLAIM_TIMEOUT", default=300.0)  # claimed, never handed over: re-queued
+SENDING_HANDOVER_TIMEOUT = env.float("SENDING_HANDOVER_TIMEOUT", default=300.0)  # left mid hand-over: unknown
+SENDING_STALL_SECONDS = env.float("SENDING_STALL_SECONDS", default=60.0)  # no batch for this long: chain restarted
 SENDING_RATE_PER_DOMAIN = env.float("SENDING_RATE_PER_DOMAIN", default=5.0)  # mails/s per recipient domain per tenant
 
 # Mail: SMTP (the local catcher in development) or a provider through django-anymail.

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from tests import factories
 
-pytest_plugins = ["tests.mail_catcher", "tests.campaign_world"]  # the `mail_catcher` fixture: a real SMTP catcher
+# a real SMTP catcher (and one that refuses some recipients), a real Celery worker, campaign builders
+pytest_plugins = ["tests.mail_catcher", "tests.campaign_world", "tests.celery_worker", "tests.smtp_faults"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,264 @@
+"""The send path after the snapshot (S2–S8): claim a batch, render, hand over, record — one message at a time.
+
+PostgreSQL is the queue: a batch is claimed with FOR UPDATE SKIP LOCKED, so any number of workers
+share a campaign. Each message moves claimed -> sending (saved before the provider call) -> sent |
+failed | back to pending for a retry. A message left in `sending` by a dead worker may have reached
+the provider, so the sweeper turns it into `unknown`, never into a second mail. A message left in
+`claimed` never reached the provider and simply goes back to `pending`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from anymail.exceptions import AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns.mail_message import Envelope, build_email
+from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
+from campaigns.provider_errors import ProviderError, classify
+from campaigns.rendering import CompiledCampaign, LegalFooter, Recipient, compile_campaign
+from campaigns.throttle import SendThrottle, redis_client
+from leads.models import Suppression
+
+STATUS_CHECK_EVERY = 20  # messages between looks at the campaign's state (pause / cancel take effect this fast)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    more_work: bool  # pending messages are due: the caller queues the next batch
+    retry_in: float = 0.0  # throttled: try again after this many seconds
+
+
+def _now():
+    return timezone.now()
+
+
+def claim_batch(campaign: Campaign, size: int) -> tuple[str, list[Message]]:
+    """Up to `size` due pending messages, marked as this batch's; other workers skip locked rows."""
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=_now())
+    with transaction.atomic():
+        candidates = (
+            Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING)
+            .filter(due)
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:size]
+        )
+        ids = list(candidates)
+        if not ids:
+            return "", []
+        claim = secrets.token_hex(8)
+        Message.objects.filter(id__in=ids, status=MessageStatus.PENDING).update(
+            status=MessageStatus.CLAIMED, claim=claim, claimed_at=_now()
+        )
+    return claim, list(Message.objects.filter(claim=claim).select_related("lead").order_by("id"))
+
+
+def _skip(messages: list[Message], reason: str) -> None:
+    Message.objects.filter(id__in=[message.pk for message in messages], status=MessageStatus.CLAIMED).update(
+        status=MessageStatus.SKIPPED, error=reason, claim=""
+    )
+
+
+def set_aside_unsendable(campaign: Campaign, messages: list[Message]) -> list[Message]:
+    """S6 and deleted leads: suppressed since the snapshot, or the lead is gone; the rest go on."""
+    addresses = [message.email_normalized for message in messages]
+    suppressed = set(
+        Suppression.objects.filter(tenant_id=campaign.tenant_id, email_normalized__in=addresses).values_list(
+            "email_normalized", flat=True
+        )
+    )
+    now_suppressed = [message for message in messages if message.email_normalized in suppressed]
+    lead_gone = [message for message in messages if message.lead is None and message not in now_suppressed]
+    _skip(now_suppressed, "suppressed after the recipients were fixed")
+    _skip(lead_gone, "the lead was deleted before sending")
+    return [message for message in messages if message not in now_suppressed and message not in lead_gone]
+
+
+@lru_cache(maxsize=32)
+def _compiled(campaign_id: int, version: str) -> CompiledCampaign:
+    campaign = Campaign.objects.select_related("tenant").get(pk=campaign_id)
+    return compile_campaign(
+        subject=campaign.subject, body_html=campaign.body_html, footer=LegalFooter.of_tenant(campaign.tenant)
+    )
+
+
+def compiled_for(campaign: Campaign) -> CompiledCampaign:
+    """Compiled once per worker process and campaign (a sending campaign cannot be edited)."""
+    return _compiled(campaign.pk, campaign.updated_at.isoformat())
+
+
+def _mark_sending(message: Message, claim: str) -> bool:
+    """Saved before the provider call: from here on a crash leaves `unknown`, never a second mail."""
+    return bool(
+        Message.objects.filter(pk=message.pk, status=MessageStatus.CLAIMED, claim=claim).update(
+            status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=_now()
+        )
+    )
+
+
+def _record_sent(message: Message, provider_message_id: str) -> None:
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.SENT, sent_at=_now(), provider_message_id=provider_message_id[:255], error="", claim=""
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 2 min, 8 min, ... capped at an hour (the base is a setting so tests can shorten it)."""
+    seconds = settings.SENDING_RETRY_BASE_SECONDS * (4 ** max(0, attempts - 1))
+    return timedelta(seconds=min(seconds, 3600))
+
+
+def _record_failure(message: Message, problem: ProviderError) -> None:
+    attempts = Message.objects.values_list("attempts", flat=True).get(pk=message.pk)
+    if problem.temporary and attempts < settings.SENDING_MAX_ATTEMPTS:
+        update = {"status": MessageStatus.PENDING, "next_attempt_at": _now() + retry_delay(attempts)}
+        reason = problem.reason
+    else:
+        update = {"status": MessageStatus.FAILED}
+        reason = problem.reason if not problem.temporary else f"{problem.reason} (gave up after {attempts} attempts)"
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**update, error=reason[:2000], claim="")
+
+
+def release(claim: str, *, delay: timedelta | None = None, ids: list[int] | None = None) -> int:
+    """Claimed messages that were not handed over go back to pending (no attempt counted)."""
+    messages = Message.objects.filter(claim=claim, status=MessageStatus.CLAIMED)
+    if ids is not None:
+        messages = messages.filter(id__in=ids)
+    next_attempt = _now() + delay if delay else None
+    return messages.update(status=MessageStatus.PENDING, claim="", claimed_at=None, next_attempt_at=next_attempt)
+
+
+def _hand_over(email) -> str:
+    """Send one message; the provider's id for it (anymail) or our Message-ID (SMTP)."""
+    email.send()
+    status = getattr(email, "anymail_status", None)
+    if status is not None:
+        if status.status and status.status <= {"rejected", "invalid"}:
+            raise AnymailRecipientsRefused(f"the provider refused the recipient ({', '.join(status.status)})")
+        if status.message_id:
+            return str(status.message_id)
+    return email.extra_headers.get("Message-ID", "")
+
+
+def _still_sending(campaign_id: int) -> bool:
+    return Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).exists()
+
+
+def deliver_batch(campaign_id: int) -> BatchOutcome:
+    """One batch of one campaign: throttled per tenant and recipient domain, one provider connection."""
+    campaign = Campaign.objects.select_related("tenant").filter(pk=campaign_id).first()
+    if campaign is None or campaign.status != CampaignStatus.SENDING:
+        return BatchOutcome(more_work=False)
+    throttle = SendThrottle(redis_client(), campaign.tenant_id, campaign.tenant.send_rate_per_second)
+    grant = throttle.take_for_tenant(settings.SENDING_BATCH_SIZE)
+    if grant.granted == 0:
+        return BatchOutcome(more_work=True, retry_in=grant.wait_seconds)
+    claim, messages = claim_batch(campaign, grant.granted)
+    if not messages:
+        finish_if_done(campaign_id)
+        return BatchOutcome(more_work=False)
+    Campaign.objects.filter(pk=campaign_id).update(last_batch_at=_now())
+    try:
+        _deliver_claimed(campaign, claim, set_aside_unsendable(campaign, messages), throttle)
+    finally:
+        release(claim)
+    finish_if_done(campaign_id)
+    return BatchOutcome(more_work=True)
+
+
+def _deliver_claimed(campaign: Campaign, claim: str, messages: list[Message], throttle: SendThrottle) -> None:
+    compiled = compiled_for(campaign)
+    envelope = Envelope.of_campaign(campaign)
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as error:  # the provider cannot be reached: the batch waits, nothing is lost
+        Message.objects.filter(claim=claim, status=MessageStatus.CLAIMED).update(error=classify(error).reason[:2000])
+        release(claim, delay=retry_delay(1))
+        return
+    try:
+        _hand_over_each(campaign, claim, messages, throttle, compiled, envelope, connection)
+    finally:
+        connection.close()
+
+
+def _hand_over_each(
+    campaign: Campaign,
+    claim: str,
+    messages: list[Message],
+    throttle: SendThrottle,
+    compiled: CompiledCampaign,
+    envelope: Envelope,
+    connection,
+) -> None:
+    for position, message in enumerate(messages):
+        if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
+            return  # paused or cancelled: the rest is released by the caller
+        domain_grant = throttle.take_for_domain(message.email_normalized.rpartition("@")[2])
+        if domain_grant.granted == 0:
+            release(claim, ids=[message.pk], delay=timedelta(seconds=domain_grant.wait_seconds))
+            continue
+        if not _mark_sending(message, claim):
+            continue  # cancelled, or taken over by the sweeper after a stall
+        lead = message.lead
+        rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
+        email = build_email(envelope, rendered, message.email, connection=connection)
+        try:
+            provider_message_id = _hand_over(email)
+        except Exception as error:  # every provider error is recorded on the message
+            problem = classify(error)
+            _record_failure(message, problem)
+            if problem.connection_lost:
+                release(claim, delay=retry_delay(1))
+                return
+        else:
+            _record_sent(message, provider_message_id)
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    """A sending campaign with every message in a final state is sent (compare-and-swap: once)."""
+    unfinished = Message.objects.filter(
+        campaign_id=campaign_id, status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED, MessageStatus.SENDING]
+    )
+    if unfinished.exists():
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.SENT, finished_at=_now()
+        )
+    )
+
+
+def sweep_stalled(now=None) -> dict[str, int]:
+    """Claims of dead workers go back to pending; hand-overs they left become unknown (never re-sent)."""
+    now = now or _now()
+    released = Message.objects.filter(
+        status=MessageStatus.CLAIMED, claimed_at__lt=now - timedelta(seconds=settings.SENDING_CLAIM_TIMEOUT)
+    ).update(status=MessageStatus.PENDING, claim="", claimed_at=None)
+    unknown = Message.objects.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=now - timedelta(seconds=settings.SENDING_HANDOVER_TIMEOUT)
+    ).update(
+        status=MessageStatus.UNKNOWN,
+        claim="",
+        error="the worker stopped while handing this mail to the provider; it may or may not have been delivered",
+    )
+    return {"released": released, "unknown": unknown}
+
+
+def stalled_campaign_ids(now=None) -> list[int]:
+    """Sending campaigns with due work and no batch for a while: their task chain was lost."""
+    now = now or _now()
+    quiet_since = now - timedelta(seconds=settings.SENDING_STALL_SECONDS)
+    campaigns = Campaign.objects.filter(status=CampaignStatus.SENDING).filter(
+        Q(last_batch_at__isnull=True) | Q(last_batch_at__lt=quiet_since)
+    )
+    return list(campaigns.values_list("id", flat=True))

@@ -1,0 +1,46 @@
+"""An SMTP server for fault tests: the catcher's Maildir, but some recipients are refused.
+
+Addresses starting with `busy` are refused with 451 (try later) the first `busy_times` times,
+addresses starting with `bounce` with 550 (no such user) every time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from aiosmtpd.handlers import Mailbox
+
+from tests.mail_catcher import HOST, MailCatcher, _FreePortController
+
+
+class RefusingMailbox(Mailbox):
+    def __init__(self, directory, busy_times: int):
+        super().__init__(directory)
+        self.busy_times = busy_times
+        self.tries: Counter[str] = Counter()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.tries[address] += 1
+        if address.startswith("bounce"):
+            return "550 5.1.1 No such user here"
+        if address.startswith("busy") and self.tries[address] <= self.busy_times:
+            return "451 4.3.2 Please try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def refusing_mail_server(settings, tmp_path):
+    directory = tmp_path / "outbox"
+    handler = RefusingMailbox(directory, busy_times=2)
+    controller = _FreePortController(handler, hostname=HOST, port=0)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = HOST, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    catcher = MailCatcher(HOST, controller.port, directory, handler)
+    catcher.tries = handler.tries
+    yield catcher
+    controller.stop()
