@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.models import Role, Tenant, User
 from accounts.services import create_tenant, create_user, update_mail_settings
+from campaigns.services import create_campaign
 from leads.demo_data import DEMO_PASSWORD, demo_leads
 from leads.models import LeadList
 from leads.services import create_lead
@@ -89,7 +90,21 @@ class Command(BaseCommand):
             legal_contact=f"https://{DEMO_SENDER_DOMAIN}/contact",
         )
         create_template(tenant, admin, **DEMO_TEMPLATE)
-        self.stdout.write(self.style.SUCCESS("Demo data loaded: 300 leads, 3 lists, mail settings and a template."))
+        rep = users[2]
+        create_campaign(
+            tenant,
+            rep,
+            name="新サービスのご案内（デモ）",
+            subject=DEMO_TEMPLATE["subject"],
+            body_html=DEMO_TEMPLATE["body_html"],
+            lead_list=LeadList.objects.for_tenant(tenant).get(name=DEMO_LISTS[1][0]),
+            from_name="デモ商事 営業部",
+            from_email=f"sales@{DEMO_SENDER_DOMAIN}",
+            reply_to=f"sales@{DEMO_SENDER_DOMAIN}",
+        )
+        self.stdout.write(
+            self.style.SUCCESS("Demo data loaded: 300 leads, 3 lists, mail settings, a template and a draft campaign.")
+        )
 
     def print_logins(self):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
