@@ -10,9 +10,8 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
+VAR_DIR = Path(env("OKURU_VAR_DIR", default=str(BASE_DIR / "var")))  # SQLite, broker folders, outbox, imports
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-okuru-key-change-me-in-production-0123456789")
@@ -197,7 +196,7 @@ if ESP:
 else:
     vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="okuru@localhost")
-OUTBOX_DIR = Path(env("OUTBOX_DIR", default=str(BASE_DIR / "var/outbox")))  # the mail catcher's Maildir
+OUTBOX_DIR = Path(env("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))  # the mail catcher's Maildir
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,75 @@
+"""The embedded default of `make run`: no DATABASE_URL, no REDIS_URL — SQLite and the filesystem broker in
+the var folder — and still a campaign goes out through a real worker into the catcher (S5, ARCHITECTURE)."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+PYTHON = sys.executable
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def embedded_env(var_dir: Path, mail_catcher) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(mail_catcher.env())
+    env.update(OKURU_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="config.settings", SENDING_RATE_PER_DOMAIN="1000")
+    for folder in ("broker/out", "broker/processed", "imports"):
+        (var_dir / folder).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def manage(env, *arguments: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *arguments], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def demo_campaign_state(database: Path) -> tuple[str, int | None]:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT status, recipients_total FROM campaigns_campaign").fetchone()
+
+
+def test_make_runs_default_process_set_sends_the_demo_campaign(tmp_path, mail_catcher):
+    env = embedded_env(tmp_path, mail_catcher)
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "seed_demo")
+    processes = [
+        subprocess.Popen(
+            [CELERY, "-A", "config", command, "--loglevel=INFO", *extra],
+            env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        for command, extra, log in (
+            ("worker", ["--concurrency=2"], (tmp_path / "worker.log").open("w")),
+            ("beat", [f"--schedule={tmp_path / 'beat-schedule'}"], (tmp_path / "beat.log").open("w")),
+        )
+    ]  # fmt: skip
+    try:
+        manage(
+            env, "shell", "-c",
+            "from campaigns.models import Campaign; from campaigns.services import request_send; "
+            "request_send(Campaign.objects.get())",
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while (state := demo_campaign_state(tmp_path / "okuru.sqlite3"))[0] != "sent":
+            assert time.monotonic() < deadline, (state, (tmp_path / "worker.log").read_text()[-3000:])
+            time.sleep(0.5)
+        recipients = state[1]
+        assert recipients and recipients > 10
+        mails = mail_catcher.wait_for(recipients, timeout=30)
+        assert len(mails) == recipients
+        assert all("【デモ商事】" in mail.subject and "{{" not in mail.subject for mail in mails)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
