@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from accounts.models import SenderDomain
+from campaigns import delivery
 from campaigns.default_body import DEFAULT_BODY_HTML
 from campaigns.models import Campaign
 from campaigns.services import create_campaign
@@ -29,6 +32,16 @@ def make_campaign(tenant, owner, **fields) -> Campaign:
     fields.setdefault("from_email", f"sales@{SENDER_DOMAIN}")
     fields.setdefault("reply_to", f"reply@{SENDER_DOMAIN}")
     return create_campaign(tenant, owner, **fields)
+
+
+def run_until_idle(campaign: Campaign, limit: int = 100) -> None:
+    """Drive the batches in this process as the worker's task chain would, honouring the throttle's waits."""
+    for _ in range(limit):
+        outcome = delivery.deliver_batch(campaign.pk)
+        if not outcome.more_work:
+            return
+        time.sleep(outcome.retry_in)
+    raise AssertionError("the campaign never ran out of work")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ The same functions run inside the Celery worker (tests/test_sending_worker.py pr
 each step is driven directly so every state can be checked exactly.
 """
 
-import time
 from datetime import timedelta
 from email.utils import parseaddr
 
@@ -15,7 +14,7 @@ from campaigns import delivery, services
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from leads.services import delete_lead, suppress_address
 from tests import factories
-from tests.campaign_world import make_campaign, make_ready_to_send
+from tests.campaign_world import make_campaign, make_ready_to_send, run_until_idle
 
 pytestmark = pytest.mark.django_db
 
@@ -59,15 +58,6 @@ def started(tenant, owner, lead_list, **fields) -> Campaign:
     campaign = services.start_sending(campaign.pk)
     assert campaign.status == CampaignStatus.SENDING, campaign.status_note
     return campaign
-
-
-def run_until_idle(campaign: Campaign, limit: int = 100) -> None:
-    for _ in range(limit):
-        outcome = delivery.deliver_batch(campaign.pk)
-        if not outcome.more_work:
-            return
-        time.sleep(outcome.retry_in)  # throttled: as the task would, come back when tokens are there
-    raise AssertionError("the campaign never ran out of work")
 
 
 def statuses(campaign) -> dict[str, int]:
