@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
+from campaigns.models import MessageStatus
 from leads.filters import FilterError, compile_filter
 from leads.models import Lead, LeadList, Suppression
 
@@ -68,7 +69,28 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
                 detail=suppression.get_reason_display(),
             )
         )
+    entries += _mail_entries(lead)
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def _mail_entries(lead: Lead) -> list[TimelineEntry]:
+    """Campaign mail to this lead: sent, or failed with the provider's reason (S7)."""
+    labels = {
+        MessageStatus.SENT: _("Mail sent"),
+        MessageStatus.FAILED: _("Mail could not be delivered"),
+        MessageStatus.UNKNOWN: _("Mail may not have been sent"),
+    }
+    messages = lead.messages.filter(status__in=list(labels)).select_related("campaign").order_by("-created_at")
+    return [
+        TimelineEntry(
+            at=message.sent_at or message.created_at,
+            kind=f"mail-{message.status}",
+            label=str(labels[message.status]),
+            detail="" if message.status == MessageStatus.SENT else message.error,
+            campaign_name=message.campaign.name,
+        )
+        for message in messages[:200]
+    ]
 
 
 def is_suppressed(tenant: Tenant, email_normalized: str) -> bool:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns import delivery, services
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
+from leads.selectors import lead_timeline
 from leads.services import delete_lead, suppress_address
 from tests import factories
 from tests.campaign_world import make_campaign, make_ready_to_send, run_until_idle
@@ -173,6 +174,9 @@ def test_temporary_refusals_are_retried_then_sent_permanent_ones_fail_with_the_r
     assert refusing_mail_server.tries["busy@kaisha.example"] == 3
     assert bounce.status == MessageStatus.FAILED and bounce.attempts == 1
     assert "550" in bounce.error and "No such user" in bounce.error
+    [failure] = [entry for entry in lead_timeline(bounce.lead) if entry.kind == "mail-failed"]
+    assert "550" in failure.detail and failure.campaign_name == campaign.name  # on the lead's history (S7, L4)
+    assert next(entry.kind for entry in lead_timeline(busy.lead)) == "mail-sent"
     assert Message.objects.get(campaign=campaign, email="fine@kaisha.example").status == MessageStatus.SENT
     assert {parseaddr(mail.to)[1] for mail in refusing_mail_server.wait_for(2)} == {
         "busy@kaisha.example",
@@ -282,3 +286,14 @@ def test_the_tenant_rate_limits_each_batch_and_says_when_to_come_back(tenant_a, 
     throttled = delivery.deliver_batch(campaign.pk)
     assert throttled.more_work and 0 < throttled.retry_in <= 1
     assert statuses(campaign) == {"sent": 3, "pending": 2}
+
+
+def test_a_second_send_request_is_refused_and_starts_nothing(tenant_a, bob, it_list):
+    people(tenant_a, 2)
+    campaign = make_campaign(tenant_a, bob, lead_list=it_list)
+    services.request_send(campaign)
+    with pytest.raises(services.CampaignRefused):
+        services.request_send(campaign)  # a double click, a second API call
+    services.start_sending(campaign.pk)
+    services.start_sending(campaign.pk)  # a redelivered task, a second beat run
+    assert Message.objects.filter(campaign=campaign).count() == 2
