@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.access import mail_plan_required
 from accounts.selectors import missing_legal_info
@@ -194,8 +195,11 @@ def detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @mail_plan_required
 @require_GET
 def progress(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """The live progress block (htmx polls it while the campaign sends)."""
+    """The live progress block (htmx polls it while the campaign sends); a new state reloads the page,
+    so its buttons (pause, resume, cancel) and the recipients table follow."""
     campaign = _visible_campaign(request, campaign_id)
+    if request.GET.get("shown", campaign.status) != campaign.status:
+        return HttpResponseClientRefresh()
     context = {"campaign": campaign, "progress": selectors.sending_progress(campaign)}
     return render(request, "campaigns/progress.html", context)
 

@@ -232,3 +232,9 @@ def test_without_the_mail_plan_the_composer_is_a_403_page(db):
 def test_the_test_mails_unsubscribe_link_changes_nothing(client):
     response = client.get("/u/test/")
     assert response.status_code == 200
+
+
+def test_the_progress_block_reloads_the_page_when_the_state_changes(bob_client, draft):
+    url = f"/campaigns/{draft.pk}/progress/"
+    assert "HX-Refresh" not in bob_client.get(f"{url}?shown=draft", headers={"HX-Request": "true"})
+    assert bob_client.get(f"{url}?shown=queued", headers={"HX-Request": "true"})["HX-Refresh"] == "true"

@@ -28,5 +28,8 @@ def test_send_from_the_confirm_screen_and_watch_the_progress(page, celery_worker
     expect(progress.locator(".badge")).to_have_text("送信済み", timeout=30_000)
     expect(page.locator("#progress-sent")).to_have_text("2")
     expect(page.locator("#progress-remaining")).to_have_text("0")
+    expect(page.locator(".page-header .badge")).to_have_text("送信済み")  # the page reloaded on the new state
+    expect(page.get_by_role("button", name="送信を取り消す")).to_have_count(0)
+    expect(page.locator("table.recipients tbody tr")).to_have_count(2)
     assert len(mail_catcher.wait_for(2)) == 2
     assert Campaign.objects.get(pk=campaign.pk).status == "sent"
