@@ -19,8 +19,8 @@ class LanguageCookieMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in self.available else settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        with translation.override(language):  # and back afterwards: the thread serves other requests and tasks
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response

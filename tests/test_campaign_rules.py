@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns import services
 from campaigns.models import CampaignStatus
@@ -38,9 +38,10 @@ def test_no_reply_to_makes_reply_to_optional(draft):
 
 
 def test_a_subject_with_a_line_break_is_never_stored(tenant_a, bob):
-    problems = refused_problems(
-        services.create_campaign, tenant_a, bob, name="x", subject="件名\r\nBcc: x@evil.example"
-    )
+    with translation.override("ja"):
+        problems = refused_problems(
+            services.create_campaign, tenant_a, bob, name="x", subject="件名\r\nBcc: x@evil.example"
+        )
     assert problems == {"subject": ["件名は改行せず1行で入力してください。"]}
 
 

@@ -1,6 +1,7 @@
 """Merge tags (C5, C6): the parser names every bad tag; the renderer fills them per recipient."""
 
 import pytest
+from django.utils import translation
 
 from campaigns.merge_tags import MergeTag, UnsubscribeTag, merge_tag_problems, split_merge_tags
 from campaigns.rendering import LegalFooter, Recipient, body_has_unsubscribe_tag, compile_campaign, content_problems
@@ -53,9 +54,9 @@ def test_every_bad_tag_is_reported_not_only_the_first():
 
 
 def test_the_subject_cannot_carry_the_unsubscribe_tag():
-    assert content_problems(subject="{{Unsubscribe:停止}}", body_html=BODY) == {
-        "subject": ["配信停止タグは本文でのみ使えます。"]
-    }
+    with translation.override("ja"):
+        problems = content_problems(subject="{{Unsubscribe:停止}}", body_html=BODY)
+    assert problems == {"subject": ["配信停止タグは本文でのみ使えます。"]}
 
 
 def test_html_escapes_values_and_text_keeps_them_raw():

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from campaigns.default_body import DEFAULT_BODY_HTML
 from templates_app.models import EmailTemplate
@@ -32,7 +33,9 @@ def post_template(client: Client, url: str = "/templates/new/", **fields):
 
 
 def errors_of(response) -> dict:
-    return response.context["form"].errors
+    """The form's errors in the language the page was shown in (they are translated lazily)."""
+    with translation.override(response.headers["Content-Language"]):
+        return {field: [str(error) for error in errors] for field, errors in response.context["form"].errors.items()}
 
 
 # Index
