@@ -163,7 +163,7 @@ class _BodyParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         compiler = self.compiler
         if tag == "br":
-            compiler.html.append("<br>")
+            compiler.html.append("<br>\n")
             compiler.text.append("\n")
             self.paragraph_empty = False
         elif tag == "p":
@@ -190,7 +190,8 @@ class _BodyParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         compiler = self.compiler
         if tag == "p":
-            compiler.html.append("<br></p>" if self.paragraph_empty else "</p>")
+            # a line break after each paragraph keeps lines short: the MIME part stays 8bit, not quoted-printable
+            compiler.html.append("<br></p>\n" if self.paragraph_empty else "</p>\n")
             compiler.text.append("\n")
         elif tag == "a" and self.open_links:
             target, _anchor = self.open_links.pop()
@@ -228,7 +229,7 @@ def _footer_html(footer: LegalFooter) -> str:
         f"{html.escape(address_label)}: {html.escape(address)}",
         f"{html.escape(contact_label)}: {_contact_html(contact)}",
     ]
-    return f'<div style="{_FOOTER_STYLE}">' + "<br>".join(lines) + "</div>"
+    return f'\n<div style="{_FOOTER_STYLE}">' + "<br>\n".join(lines) + "</div>\n"
 
 
 def _footer_text(footer: LegalFooter) -> str:
@@ -301,7 +302,7 @@ def compile_campaign(*, subject: str, body_html: str, footer: LegalFooter) -> Co
         footer_html, footer_text = _footer_html(footer), _footer_text(footer)
     pixel = compiler.slot(_open_pixel)
     unsubscribe_slot = compiler.slot(_unsubscribe_url)
-    html_segments = [f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"></head><body style="{_MAIL_STYLE}">']
+    html_segments = [f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"></head><body style="{_MAIL_STYLE}">\n']
     html_segments += [*compiler.html, footer_html, pixel, "</body></html>"]
     text_segments = [*compiler.text]
     text_segments.append(footer_text)
