@@ -302,7 +302,8 @@ def compile_campaign(*, subject: str, body_html: str, footer: LegalFooter) -> Co
         footer_html, footer_text = _footer_html(footer), _footer_text(footer)
     pixel = compiler.slot(_open_pixel)
     unsubscribe_slot = compiler.slot(_unsubscribe_url)
-    html_segments = [f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"></head><body style="{_MAIL_STYLE}">\n']
+    head = '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"></head>'
+    html_segments = [f'{head}<body style="{_MAIL_STYLE}">\n']
     html_segments += [*compiler.html, footer_html, pixel, "</body></html>"]
     text_segments = [*compiler.text]
     text_segments.append(footer_text)

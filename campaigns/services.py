@@ -221,11 +221,21 @@ def start_sending(campaign_id: int) -> Campaign | None:
     if snapshot.recipients == 0:
         return _back_to_draft(campaign, _("Nobody on this list can receive the mail."))
     campaign.status = CampaignStatus.SENDING
-    campaign.started_at = timezone.now()
+    campaign.started_at = campaign.last_batch_at = timezone.now()  # the sweeper leaves a fresh start alone
     campaign.recipients_total = snapshot.recipients
     campaign.exclusions = snapshot.exclusions
     campaign.status_note = ""
-    campaign.save(update_fields=["status", "started_at", "recipients_total", "exclusions", "status_note", "updated_at"])
+    campaign.save(
+        update_fields=[
+            "status",
+            "started_at",
+            "last_batch_at",
+            "recipients_total",
+            "exclusions",
+            "status_note",
+            "updated_at",
+        ]
+    )
     tasks().fan_out_on_commit(campaign.pk)
     return campaign
 
