@@ -196,6 +196,7 @@ if ESP:
     ANYMAIL = {key[len("ANYMAIL_") :]: value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
 else:
     vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025"))
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # optional override (benchmarks: a null provider)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="okuru@localhost")
 OUTBOX_DIR = Path(env("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))  # the mail catcher's Maildir
 
