@@ -111,12 +111,24 @@ class Message(models.Model):
     died may or may not have reached the provider: it becomes `unknown` and is never sent again.
     """
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
-    lead = models.ForeignKey("leads.Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    # Lean on purpose (a million rows per large campaign): no index or constraint that no query needs.
+    # The campaign's composite indexes serve its lookups; Django's collector handles the deletes.
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    lead = models.ForeignKey(
+        "leads.Lead",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        db_index=False,
+        db_constraint=False,
+    )
     email = models.CharField(_("email"), max_length=254)
     email_normalized = models.CharField(max_length=254)
-    token = models.CharField(max_length=64, unique=True)  # random, for tracking and unsubscribe links
+    token = models.CharField(max_length=32)  # 128 random bits for tracking and unsubscribe links; unique below
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -134,6 +146,7 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "email_normalized"], name="message_one_per_address"),
+            models.UniqueConstraint(fields=["token"], name="message_token_unique"),
         ]
         indexes = [
             models.Index(fields=["campaign", "status", "id"], name="message_campaign_status"),

@@ -92,8 +92,11 @@ def content_and_sender_problems(campaign: Campaign) -> Problems:
     return problems
 
 
-def sending_problems(campaign: Campaign) -> Problems:
-    """Everything that stops a campaign from being sent or scheduled (the draft may still be saved)."""
+def sending_problems(campaign: Campaign, *, count_recipients: bool = True) -> Problems:
+    """Everything that stops a campaign from being sent or scheduled (the draft may still be saved).
+
+    count_recipients=False leaves out the count of who the list reaches: the snapshot finds that out itself.
+    """
     problems = content_and_sender_problems(campaign)
     _required_problems(campaign, problems)
     if campaign.body_html and "body_html" not in problems and not body_has_unsubscribe_tag(campaign.body_html):
@@ -103,7 +106,7 @@ def sending_problems(campaign: Campaign) -> Problems:
             _("The body must contain the unsubscribe tag %(tag)s: the law requires a way to stop receiving mail.")
             % {"tag": DEFAULT_UNSUBSCRIBE_TAG},
         )
-    if campaign.lead_list_id is not None and "lead_list" not in problems:
+    if count_recipients and campaign.lead_list_id is not None and "lead_list" not in problems:
         breakdown = recipient_breakdown(campaign.lead_list)
         if breakdown.error:
             _add(problems, "lead_list", breakdown.error)

@@ -59,6 +59,26 @@ class RecipientBreakdown:
         return sum(self.excluded.values())
 
 
+def _exclusion_aggregates(*, distinct_recipients: bool) -> dict:
+    deliverable = deliverable_q()
+    aggregates = {
+        "leads": Count("id"),
+        "invalid": Count("id", filter=~deliverable),
+        "suppressed": Count("id", filter=deliverable & suppressed_q()),
+        "info": Count("id", filter=deliverable & ~suppressed_q() & info_address_q()),
+        "sendable": Count("id", filter=sendable_q()),
+    }
+    if distinct_recipients:
+        aggregates["recipients"] = Count("email_normalized", distinct=True, filter=sendable_q())
+    return aggregates
+
+
+def exclusion_counts(lead_list: LeadList) -> dict[str, int]:
+    """leads / invalid / suppressed / info / sendable of a list, one query, without the costly distinct count
+    (the snapshot learns the number of distinct addresses from the rows it writes)."""
+    return classified_leads(lead_list).aggregate(**_exclusion_aggregates(distinct_recipients=False))
+
+
 def recipient_breakdown(lead_list: LeadList | None) -> RecipientBreakdown:
     """How many the list reaches now and why the others are left out, in one query.
 
@@ -68,16 +88,7 @@ def recipient_breakdown(lead_list: LeadList | None) -> RecipientBreakdown:
     if lead_list is None:
         return RecipientBreakdown()
     try:
-        leads = classified_leads(lead_list)
-        deliverable = deliverable_q()
-        counts = leads.aggregate(
-            leads=Count("id"),
-            invalid=Count("id", filter=~deliverable),
-            suppressed=Count("id", filter=deliverable & suppressed_q()),
-            info=Count("id", filter=deliverable & ~suppressed_q() & info_address_q()),
-            sendable=Count("id", filter=sendable_q()),
-            recipients=Count("email_normalized", distinct=True, filter=sendable_q()),
-        )
+        counts = classified_leads(lead_list).aggregate(**_exclusion_aggregates(distinct_recipients=True))
     except FilterError as error:
         return RecipientBreakdown(error=error.message)
     excluded = {

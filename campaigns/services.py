@@ -211,7 +211,7 @@ def start_sending(campaign_id: int) -> Campaign | None:
     )
     if not due:
         return campaign
-    problems = sending_problems(campaign)
+    problems = sending_problems(campaign, count_recipients=False)  # the snapshot counts, once
     if problems:
         return _back_to_draft(campaign, "; ".join(m for messages in problems.values() for m in messages))
     try:

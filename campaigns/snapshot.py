@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from django.db import connection
 
 from campaigns.models import Campaign, Message, MessageStatus
-from campaigns.selectors import classified_leads, recipient_breakdown, sendable_q
-from leads.filters import FilterError
+from campaigns.selectors import classified_leads, exclusion_counts, sendable_q
 
 CHUNK = 5000
 _MESSAGE_COLUMNS = (
     "tenant_id, campaign_id, lead_id, email, email_normalized, token, status, attempts, "
     "claim, provider_message_id, error, created_at"
 )
-# 2 x 122 random bits from PostgreSQL's strong random source, as 64 hex characters
-_RANDOM_HEX_SQL = "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')"
+# 128 bits as 32 hex characters, mixed from 2 x 122 bits of PostgreSQL's strong random source (gen_random_uuid)
+_RANDOM_HEX_SQL = "md5(gen_random_uuid()::text || gen_random_uuid()::text)"
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,15 @@ class SnapshotResult:
 
 def take_snapshot(campaign: Campaign) -> SnapshotResult:
     """Write the campaign's messages and count who was left out and why (FilterError if the list broke)."""
-    breakdown = recipient_breakdown(campaign.lead_list)
-    if breakdown.error:
-        raise FilterError(breakdown.error)
+    counts = exclusion_counts(campaign.lead_list)
     recipients = _insert_messages(campaign, classified_leads(campaign.lead_list).filter(sendable_q()))
-    sendable = breakdown.recipients + breakdown.excluded["duplicate"]
-    # leads sharing an address with one already taken are counted here, never silently dropped
-    exclusions = {**breakdown.excluded, "duplicate": max(0, sendable - recipients)}
+    exclusions = {
+        "suppressed": counts["suppressed"],
+        "info": counts["info"],
+        "invalid": counts["invalid"],
+        # leads sharing an address with one already taken: counted here, never silently dropped
+        "duplicate": max(0, counts["sendable"] - recipients),
+    }
     return SnapshotResult(recipients, exclusions)
 
 
@@ -64,6 +65,8 @@ def _insert_with_one_statement(campaign: Campaign, ordered) -> int:
         "ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
+        # DISTINCT ON sorts every sendable lead: in memory rather than in temporary files on disk
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, [campaign.tenant_id, campaign.pk, MessageStatus.PENDING, *params])
         return cursor.rowcount
 
@@ -90,7 +93,7 @@ def _message(campaign: Campaign, lead_id: int, email: str, address: str) -> Mess
         lead_id=lead_id,
         email=email,
         email_normalized=address,
-        token=secrets.token_hex(32),
+        token=secrets.token_hex(16),
     )
 
 

@@ -77,7 +77,7 @@ def test_snapshot_counts_each_exclusion_and_writes_one_message_per_address(tenan
     assert campaign.recipients_total == 3
     assert campaign.exclusions == {"suppressed": 1, "info": 1, "invalid": 1, "duplicate": 1}
     tokens = list(Message.objects.filter(campaign=campaign).values_list("token", flat=True))
-    assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(token) == 64 for token in tokens)
+    assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(token) == 32 for token in tokens)
     # the newest lead with a shared address is the one the mail is addressed to
     assert (
         Message.objects.get(campaign=campaign, email_normalized="person0@kaisha.example").email
