@@ -11,6 +11,7 @@ export DJANGO_SETTINGS_MODULE := config.settings
 # Tests run on the machine's PostgreSQL and Redis unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/okuru
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14  # its own queue and throttle keys: benchmarks and tests may run together
 
 .PHONY: run test lint bench setup test-setup messages chromium dirs clean assets
 
@@ -74,7 +75,7 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: test-setup
-	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/okuru_bench} REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tests.bench.run
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/okuru_bench} REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m tests.bench.run
 
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l ja --no-location --ignore=.venv --ignore=node_modules --ignore=var
