@@ -11,7 +11,8 @@ export DJANGO_SETTINGS_MODULE := config.settings
 # Tests run on the machine's PostgreSQL and Redis unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/okuru
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14  # its own queue and throttle keys: benchmarks and tests may run together
+# benchmarks have their own Redis database (queue and throttle keys), so they may run beside the tests
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 
 .PHONY: run test lint bench setup test-setup messages chromium dirs clean assets
 
