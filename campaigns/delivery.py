@@ -10,6 +10,7 @@ the provider, so the sweeper turns it into `unknown`, never into a second mail. 
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -107,19 +108,30 @@ _RECORD_SENT_SQL = (
 )
 
 
-def _mark_sending(message: Message, claim: str) -> bool:
-    """Saved before the provider call: from here on a crash leaves `unknown`, never a second mail."""
+def _mark_sending(message: Message, claim: str, *, sent_before: tuple[Message, str] | None = None) -> bool:
+    """Saved before the provider call: from here on a crash leaves `unknown`, never a second mail.
+
+    On PostgreSQL the previous mail's "sent" travels in the same round trip and commit (`sent_before`).
+    """
+    params = [MessageStatus.SENDING, _now(), message.pk, MessageStatus.CLAIMED, claim]
+    if sent_before is not None and connection.vendor != "postgresql":
+        _record_sent(*sent_before)
+        sent_before = None
     with connection.cursor() as cursor:
-        cursor.execute(_MARK_SENDING_SQL, [MessageStatus.SENDING, _now(), message.pk, MessageStatus.CLAIMED, claim])
-        return cursor.rowcount == 1
+        if sent_before is None:
+            cursor.execute(_MARK_SENDING_SQL, params)
+        else:
+            cursor.execute(f"{_RECORD_SENT_SQL}; {_MARK_SENDING_SQL}", [*_record_sent_params(*sent_before), *params])
+        return cursor.rowcount == 1  # of the last statement: this mail's mark
+
+
+def _record_sent_params(message: Message, provider_message_id: str) -> list:
+    return [MessageStatus.SENT, _now(), provider_message_id[:255], message.pk, MessageStatus.SENDING]
 
 
 def _record_sent(message: Message, provider_message_id: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            _RECORD_SENT_SQL,
-            [MessageStatus.SENT, _now(), provider_message_id[:255], message.pk, MessageStatus.SENDING],
-        )
+        cursor.execute(_RECORD_SENT_SQL, _record_sent_params(message, provider_message_id))
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -202,6 +214,21 @@ def _deliver_claimed(campaign: Campaign, claim: str, messages: list[Message], th
         connection.close()
 
 
+def _within_domain_rates(claim: str, messages: list[Message], throttle: SendThrottle) -> list[Message]:
+    """The messages each recipient domain's bucket allows now (one call per domain); the rest wait."""
+    by_domain: dict[str, list[Message]] = defaultdict(list)
+    for message in messages:
+        by_domain[message.email_normalized.rpartition("@")[2]].append(message)
+    allowed: set[int] = set()
+    for domain, domain_messages in by_domain.items():
+        grant = throttle.take_for_domain(domain, len(domain_messages))
+        allowed.update(message.pk for message in domain_messages[: grant.granted])
+        waiting = [message.pk for message in domain_messages[grant.granted :]]
+        if waiting:
+            release(claim, ids=waiting, delay=timedelta(seconds=grant.wait_seconds))
+    return [message for message in messages if message.pk in allowed]
+
+
 def _hand_over_each(
     campaign: Campaign,
     claim: str,
@@ -211,28 +238,31 @@ def _hand_over_each(
     envelope: Envelope,
     connection,
 ) -> None:
-    for position, message in enumerate(messages):
-        if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
-            return  # paused or cancelled: the rest is released by the caller
-        domain_grant = throttle.take_for_domain(message.email_normalized.rpartition("@")[2])
-        if domain_grant.granted == 0:
-            release(claim, ids=[message.pk], delay=timedelta(seconds=domain_grant.wait_seconds))
-            continue
-        if not _mark_sending(message, claim):
-            continue  # cancelled, or taken over by the sweeper after a stall
-        lead = message.lead
-        rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
-        email = build_email(envelope, rendered, message.email, connection=connection)
-        try:
-            provider_message_id = _hand_over(email)
-        except Exception as error:  # every provider error is recorded on the message
-            problem = classify(error)
-            _record_failure(message, problem)
-            if problem.connection_lost:
-                release(claim, delay=retry_delay(1))
-                return
-        else:
-            _record_sent(message, provider_message_id)
+    sent_unrecorded: tuple[Message, str] | None = None  # written together with the next mark
+    try:
+        for position, message in enumerate(_within_domain_rates(claim, messages, throttle)):
+            if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
+                return  # paused or cancelled: the rest is released by the caller
+            marked = _mark_sending(message, claim, sent_before=sent_unrecorded)
+            sent_unrecorded = None
+            if not marked:
+                continue  # cancelled, or taken over by the sweeper after a stall
+            lead = message.lead
+            rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
+            email = build_email(envelope, rendered, message.email, connection=connection)
+            try:
+                provider_message_id = _hand_over(email)
+            except Exception as error:  # every provider error is recorded on the message
+                problem = classify(error)
+                _record_failure(message, problem)
+                if problem.connection_lost:
+                    release(claim, delay=retry_delay(1))
+                    return
+            else:
+                sent_unrecorded = (message, provider_message_id)
+    finally:
+        if sent_unrecorded is not None:
+            _record_sent(*sent_unrecorded)
 
 
 def finish_if_done(campaign_id: int) -> bool:

@@ -233,10 +233,10 @@ class SendThrottle:
         """Up to `wanted` mails of this tenant may go out now."""
         return self.buckets.take(tenant_key(self.tenant_id), self.tenant_rate, burst_for(self.tenant_rate), wanted)
 
-    def take_for_domain(self, domain: str) -> Grant:
-        """One mail of this tenant to `domain` may go out now (granted 1), or not yet (granted 0)."""
+    def take_for_domain(self, domain: str, wanted: int = 1) -> Grant:
+        """How many of `wanted` mails of this tenant to `domain` may go out now (one call per domain and batch)."""
         key = domain_key(self.tenant_id, domain)
-        return self.buckets.take(key, self.domain_rate, burst_for(self.domain_rate), 1)
+        return self.buckets.take(key, self.domain_rate, burst_for(self.domain_rate), wanted)
 
 
 def redis_client() -> redis.Redis | None:
