@@ -77,21 +77,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
-        preview = preview_campaign(self.get_object())
-        lead = preview.lead
-        data = {
-            "mail": None
-            if preview.mail is None
-            else {"subject": preview.mail.subject, "html": preview.mail.html, "text": preview.mail.text},
-            "recipient": None
-            if lead is None
-            else {"email": lead.email, "company_name": lead.company_name, "full_name": lead.full_name},
-            "leads": preview.breakdown.leads,
-            "recipients": preview.breakdown.recipients,
-            "excluded": preview.breakdown.excluded,
-            "problems": preview.problems,
-        }
-        return Response(PreviewSerializer(data).data)
+        return Response(PreviewSerializer(preview_campaign(self.get_object())).data)
 
     @extend_schema(
         summary="Send a test mail now (marked as a test, counted nowhere)",

@@ -60,7 +60,8 @@ def claim_batch(campaign: Campaign, size: int) -> tuple[str, list[Message]]:
         Message.objects.filter(id__in=ids, status=MessageStatus.PENDING).update(
             status=MessageStatus.CLAIMED, claim=claim, claimed_at=_now()
         )
-    return claim, list(Message.objects.filter(claim=claim).select_related("lead").order_by("id"))
+    # read back by primary key: `claim` has no index of its own
+    return claim, list(Message.objects.filter(id__in=ids, claim=claim).select_related("lead").order_by("id"))
 
 
 def _skip(messages: list[Message], reason: str) -> None:
@@ -78,10 +79,10 @@ def set_aside_unsendable(campaign: Campaign, messages: list[Message]) -> list[Me
         )
     )
     now_suppressed = [message for message in messages if message.email_normalized in suppressed]
-    lead_gone = [message for message in messages if message.lead is None and message not in now_suppressed]
+    lead_gone = [message for message in messages if message.lead is None and message.email_normalized not in suppressed]
     _skip(now_suppressed, "suppressed after the recipients were fixed")
     _skip(lead_gone, "the lead was deleted before sending")
-    return [message for message in messages if message not in now_suppressed and message not in lead_gone]
+    return [message for message in messages if message.lead is not None and message.email_normalized not in suppressed]
 
 
 @lru_cache(maxsize=32)
@@ -141,7 +142,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _record_failure(message: Message, problem: ProviderError) -> None:
-    attempts = Message.objects.values_list("attempts", flat=True).get(pk=message.pk)
+    attempts = message.attempts + 1  # as claimed, plus the one _mark_sending counted
     if problem.temporary and attempts < settings.SENDING_MAX_ATTEMPTS:
         update = {"status": MessageStatus.PENDING, "next_attempt_at": _now() + retry_delay(attempts)}
         reason = problem.reason

@@ -59,6 +59,14 @@ def schedule_problems(scheduled_at: datetime | None, now: datetime | None = None
     return []
 
 
+def scheduling_problems(campaign: Campaign, scheduled_at: datetime | None, now: datetime | None = None) -> Problems:
+    """What stops scheduling for this time: everything that stops sending, plus the 30-minute rule (C9)."""
+    problems = sending_problems(campaign)
+    for message in schedule_problems(scheduled_at, now):
+        problems.setdefault("scheduled_at", []).append(message)
+    return problems
+
+
 def _required_problems(campaign: Campaign, problems: Problems) -> None:
     required = {
         "name": campaign.name,

@@ -58,9 +58,11 @@ class PreviewRecipientSerializer(serializers.Serializer):
 
 
 class PreviewSerializer(serializers.Serializer):
+    """A campaigns.preview.CampaignPreview as the contract's JSON."""
+
     mail = RenderedMailSerializer(allow_null=True)
-    recipient = PreviewRecipientSerializer(allow_null=True)
-    leads = serializers.IntegerField()
-    recipients = serializers.IntegerField()
-    excluded = serializers.DictField(child=serializers.IntegerField())
+    recipient = PreviewRecipientSerializer(source="lead", allow_null=True)
+    leads = serializers.IntegerField(source="breakdown.leads")
+    recipients = serializers.IntegerField(source="breakdown.recipients")
+    excluded = serializers.DictField(source="breakdown.excluded", child=serializers.IntegerField())
     problems = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

@@ -26,7 +26,7 @@ from campaigns.rules import (
     Problems,
     always_problems,
     content_and_sender_problems,
-    schedule_problems,
+    scheduling_problems,
     sending_problems,
 )
 from campaigns.snapshot import take_snapshot
@@ -132,9 +132,7 @@ def schedule_campaign(campaign: Campaign, scheduled_at: datetime | None, *, now:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         raise CampaignRefused({NON_FIELD: [_("This campaign has already started and cannot be rescheduled.")]})
-    problems = sending_problems(campaign)
-    for message in schedule_problems(scheduled_at, now):
-        problems.setdefault("scheduled_at", []).append(message)
+    problems = scheduling_problems(campaign, scheduled_at, now)
     if problems:
         raise CampaignRefused(problems)
     campaign.move_to(CampaignStatus.SCHEDULED, allowed_from=(CampaignStatus.DRAFT, CampaignStatus.SCHEDULED))

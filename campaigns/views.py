@@ -19,7 +19,7 @@ from campaigns import selectors, services
 from campaigns.forms import CampaignForm, ScheduleForm, TestSendForm
 from campaigns.models import Campaign, CampaignStatus, MessageStatus
 from campaigns.preview import preview_campaign
-from campaigns.rules import Problems, schedule_problems, sending_problems
+from campaigns.rules import Problems, scheduling_problems, sending_problems
 from leads.models import LeadList
 
 CAMPAIGNS_PER_PAGE = 50
@@ -133,9 +133,10 @@ def _save_and_continue(
         return None
     context["campaign"] = campaign
     if action == "confirm":
-        problems = sending_problems(campaign)
         if form.wants_schedule():
-            problems.setdefault("scheduled_at", []).extend(schedule_problems(campaign.scheduled_at))
+            problems = scheduling_problems(campaign, campaign.scheduled_at)
+        else:
+            problems = sending_problems(campaign)
         if not problems:
             return redirect("campaigns:confirm", campaign_id=campaign.pk)
         _add_problems(form, problems)

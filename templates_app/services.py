@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Tenant, User
 from campaigns.body_html import clean_body_html
 from campaigns.rendering import content_problems
+from campaigns.rules import subject_line_problems
 from templates_app.models import EmailTemplate
 
 Problems = dict[str, list[str]]
@@ -37,8 +38,8 @@ def template_problems(
         problems["name"] = [_("The name can be at most %(limit)d characters.") % {"limit": NAME_MAX_LENGTH}]
     elif _name_taken(tenant, name, template):
         problems["name"] = [_duplicate_name_message(name)]
-    if "\r" in subject or "\n" in subject:  # a subject is one header line: a line break would inject headers
-        problems["subject"] = [_("The subject must be a single line.")]
+    if subject_line_problems(subject):
+        problems["subject"] = subject_line_problems(subject)
     elif len(subject) > SUBJECT_MAX_LENGTH:
         problems["subject"] = [_("The subject can be at most %(limit)d characters.") % {"limit": SUBJECT_MAX_LENGTH}]
     for field, messages in content_problems(subject=subject, body_html=clean_body_html(body_html)).items():
