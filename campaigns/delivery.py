@@ -25,7 +25,7 @@ from django.utils import timezone
 from campaigns.mail_message import Envelope, build_email
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from campaigns.provider_errors import ProviderError, classify
-from campaigns.rendering import CompiledCampaign, LegalFooter, Recipient, compile_campaign
+from campaigns.rendering import CompiledCampaign, Recipient, compile_campaign_mail
 from campaigns.throttle import SendThrottle, redis_client
 from leads.models import Suppression
 
@@ -88,9 +88,7 @@ def set_aside_unsendable(campaign: Campaign, messages: list[Message]) -> list[Me
 @lru_cache(maxsize=32)
 def _compiled(campaign_id: int, version: str) -> CompiledCampaign:
     campaign = Campaign.objects.select_related("tenant").get(pk=campaign_id)
-    return compile_campaign(
-        subject=campaign.subject, body_html=campaign.body_html, footer=LegalFooter.of_tenant(campaign.tenant)
-    )
+    return compile_campaign_mail(campaign)
 
 
 def compiled_for(campaign: Campaign) -> CompiledCampaign:
@@ -104,12 +102,16 @@ _MARK_SENDING_SQL = (
     "WHERE id = %s AND status = %s AND claim = %s"
 )
 _RECORD_SENT_SQL = (
-    f"UPDATE {Message._meta.db_table} SET status = %s, sent_at = %s, provider_message_id = %s, "  # noqa: S608
-    "error = '', claim = '' WHERE id = %s AND status = %s"
+    f"UPDATE {Message._meta.db_table} SET status = %s, sent_at = %s, delivered_at = %s, "  # noqa: S608
+    "provider_message_id = %s, error = '', claim = '' WHERE id = %s AND status = %s"
 )
 
 
-def _mark_sending(message: Message, claim: str, *, sent_before: tuple[Message, str] | None = None) -> bool:
+# a mail handed over and not yet recorded: (message, provider's id, delivered on acceptance)
+SentMail = tuple[Message, str, bool]
+
+
+def _mark_sending(message: Message, claim: str, *, sent_before: SentMail | None = None) -> bool:
     """Saved before the provider call: from here on a crash leaves `unknown`, never a second mail.
 
     On PostgreSQL the previous mail's "sent" travels in the same round trip and commit (`sent_before`).
@@ -126,13 +128,15 @@ def _mark_sending(message: Message, claim: str, *, sent_before: tuple[Message, s
         return cursor.rowcount == 1  # of the last statement: this mail's mark
 
 
-def _record_sent_params(message: Message, provider_message_id: str) -> list:
-    return [MessageStatus.SENT, _now(), provider_message_id[:255], message.pk, MessageStatus.SENDING]
+def _record_sent_params(message: Message, provider_message_id: str, delivered: bool) -> list:
+    now = _now()
+    delivered_at = now if delivered else None
+    return [MessageStatus.SENT, now, delivered_at, provider_message_id[:255], message.pk, MessageStatus.SENDING]
 
 
-def _record_sent(message: Message, provider_message_id: str) -> None:
+def _record_sent(message: Message, provider_message_id: str, delivered: bool) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_SENT_SQL, _record_sent_params(message, provider_message_id))
+        cursor.execute(_RECORD_SENT_SQL, _record_sent_params(message, provider_message_id, delivered))
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -239,7 +243,7 @@ def _hand_over_each(
     envelope: Envelope,
     connection,
 ) -> None:
-    sent_unrecorded: tuple[Message, str] | None = None  # written together with the next mark
+    sent_unrecorded: SentMail | None = None  # written together with the next mark
     try:
         for position, message in enumerate(_within_domain_rates(claim, messages, throttle)):
             if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
@@ -260,7 +264,7 @@ def _hand_over_each(
                     release(claim, delay=retry_delay(1))
                     return
             else:
-                sent_unrecorded = (message, provider_message_id)
+                sent_unrecorded = (message, provider_message_id, campaign.delivered_on_acceptance)
     finally:
         if sent_unrecorded is not None:
             _record_sent(*sent_unrecorded)

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.utils import formataddr, make_msgid
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
 from campaigns.models import Campaign
 from campaigns.rendering import RenderedMail
+
+
+def acceptance_is_delivery() -> bool:
+    """SMTP and Django's own backends report nothing later: the server's acceptance counts as delivered (K4).
+    A provider behind django-anymail reports delivery through its webhook instead."""
+    return not settings.EMAIL_BACKEND.startswith("anymail.")
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,12 @@ class Campaign(TenantOwnedModel):
     recipients_total = models.PositiveIntegerField(_("recipients"), null=True, blank=True)
     exclusions = models.JSONField(_("excluded leads by reason"), default=dict, blank=True)
     status_note = models.TextField(_("note on the last state change"), blank=True)
+    # fixed when sending starts (S1): link number n (1-based) of the mail redirects to link_urls[n - 1] (K2)
+    link_urls = models.JSONField(default=list, blank=True, editable=False)
+    # SMTP (the local catcher): the server's acceptance is the delivery (K4); a provider reports it by webhook
+    delivered_on_acceptance = models.BooleanField(default=False, editable=False)
+    # counted once when the campaign ends (sent / failed / skipped / unknown): results never recount a million rows
+    outcome_counts = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -138,6 +144,15 @@ class Message(models.Model):
     provider_message_id = models.CharField(max_length=255, blank=True)
     error = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # first-time results (K1–K5): set once by tracking, read by filters and the timeline; figures use counters
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked"), null=True, blank=True)
+    machine_opened_at = models.DateTimeField(null=True, blank=True)
+    machine_clicked_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("complained"), null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -156,6 +171,12 @@ class Message(models.Model):
                 condition=models.Q(status__in=["claimed", "sending"]),
             ),
             models.Index(fields=["lead", "-created_at"], name="message_lead"),
+            # provider events (K4) name the message by the provider's id; empty until it is sent
+            models.Index(
+                fields=["provider_message_id"],
+                name="message_provider_id",
+                condition=~models.Q(provider_message_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from campaigns.merge_tags import MergeTagError
 from campaigns.models import Campaign
-from campaigns.rendering import LegalFooter, Recipient, RenderedMail, compile_campaign
+from campaigns.rendering import Recipient, RenderedMail, compile_campaign_mail
 from campaigns.rules import Problems, sending_problems
 from campaigns.selectors import RecipientBreakdown, first_recipient, recipient_breakdown
 from leads.models import Lead
@@ -29,9 +29,7 @@ def preview_campaign(campaign: Campaign) -> CampaignPreview:
     lead = first_recipient(campaign.lead_list)
     mail = None
     try:
-        compiled = compile_campaign(
-            subject=campaign.subject, body_html=campaign.body_html, footer=LegalFooter.of_tenant(campaign.tenant)
-        )
+        compiled = compile_campaign_mail(campaign)
     except MergeTagError:
         compiled = None
     if compiled is not None:

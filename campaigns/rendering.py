@@ -105,11 +105,17 @@ def _unsubscribe_url(context: _SlotContext) -> str:
     return tracking_links.unsubscribe_url(context.token or tracking_links.TEST_MAIL_TOKEN, context.base)
 
 
-def _open_pixel(context: _SlotContext) -> str:
+def _tracking_markup(context: _SlotContext) -> str:
+    """The open pixel (K1) and the honeypot link (K5): hidden from people, followed only by machines."""
     if context.token is None:
         return ""
-    url = tracking_links.open_pixel_url(context.token, context.base)
-    return f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">'
+    pixel = tracking_links.open_pixel_url(context.token, context.base)
+    honeypot = tracking_links.click_url(context.token, tracking_links.HONEYPOT_LINK_NUMBER, context.base)
+    return (
+        f'<a href="{honeypot}" style="display:none;font-size:0;color:transparent" tabindex="-1" aria-hidden="true">'
+        "&#8203;</a>"
+        f'<img src="{pixel}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">'
+    )
 
 
 class _Compiler:
@@ -300,7 +306,7 @@ def compile_campaign(*, subject: str, body_html: str, footer: LegalFooter) -> Co
         raise MergeTagError(compiler.problems)
     with translation.override("ja"):  # recipients read Japanese, whatever the sender's UI language
         footer_html, footer_text = _footer_html(footer), _footer_text(footer)
-    pixel = compiler.slot(_open_pixel)
+    pixel = compiler.slot(_tracking_markup)
     unsubscribe_slot = compiler.slot(_unsubscribe_url)
     head = '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"></head>'
     html_segments = [f'{head}<body style="{_MAIL_STYLE}">\n']
@@ -315,6 +321,13 @@ def compile_campaign(*, subject: str, body_html: str, footer: LegalFooter) -> Co
         link_urls=tuple(compiler.link_urls),
         unsubscribe_slot=unsubscribe_slot,
         base_url=tracking_links.public_base_url(),
+    )
+
+
+def compile_campaign_mail(campaign) -> CompiledCampaign:
+    """A saved campaign's subject and body with its tenant's legal footer (MergeTagError if a tag is bad)."""
+    return compile_campaign(
+        subject=campaign.subject, body_html=campaign.body_html, footer=LegalFooter.of_tenant(campaign.tenant)
     )
 
 

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Tenant, User
 from campaigns.body_html import clean_body_html
 from campaigns.default_body import DEFAULT_BODY_HTML
-from campaigns.mail_message import Envelope, build_email
+from campaigns.mail_message import Envelope, acceptance_is_delivery, build_email
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
-from campaigns.rendering import LegalFooter, Recipient, compile_campaign
+from campaigns.rendering import Recipient, compile_campaign_mail
 from campaigns.rules import (
     NON_FIELD,
     Problems,
@@ -219,6 +219,8 @@ def start_sending(campaign_id: int) -> Campaign | None:
     if snapshot.recipients == 0:
         return _back_to_draft(campaign, _("Nobody on this list can receive the mail."))
     campaign.status = CampaignStatus.SENDING
+    campaign.link_urls = list(compile_campaign_mail(campaign).link_urls)
+    campaign.delivered_on_acceptance = acceptance_is_delivery()
     campaign.started_at = campaign.last_batch_at = timezone.now()  # the sweeper leaves a fresh start alone
     campaign.recipients_total = snapshot.recipients
     campaign.exclusions = snapshot.exclusions
@@ -231,6 +233,8 @@ def start_sending(campaign_id: int) -> Campaign | None:
             "recipients_total",
             "exclusions",
             "status_note",
+            "link_urls",
+            "delivered_on_acceptance",
             "updated_at",
         ]
     )
@@ -269,9 +273,7 @@ def send_test_mail(campaign: Campaign, *, email: str, company_name: str = "", co
             problems.setdefault(field, []).append(_("This field is required."))
     if problems:
         raise CampaignRefused(problems)
-    compiled = compile_campaign(
-        subject=campaign.subject, body_html=campaign.body_html, footer=LegalFooter.of_tenant(campaign.tenant)
-    )
+    compiled = compile_campaign_mail(campaign)
     last_name, first_name = split_contact_name(contact_name)
     rendered = compiled.render(Recipient(company_name.strip(), last_name, first_name), token=None)
     message = build_email(Envelope.of_campaign(campaign), rendered, email, subject_prefix=_("[Test] "))

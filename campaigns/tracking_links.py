@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+# link number 0 is the hidden honeypot link of every mail (K5); the campaign's own links count from 1
+HONEYPOT_LINK_NUMBER = 0
 TEST_MAIL_TOKEN = "test"  # noqa: S105 -- not a secret; test sends and previews: the unsubscribe page explains, nothing is recorded
 
 

@@ -4,6 +4,7 @@ With no variables set it runs on embedded defaults (SQLite and the filesystem br
 which is what `make run` uses on a fresh machine.
 """
 
+import secrets
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "leads",
     "templates_app",
     "campaigns",
+    "tracking",
 ]
 
 MIDDLEWARE = [
@@ -193,9 +195,12 @@ SENDING_RATE_PER_DOMAIN = env.float("SENDING_RATE_PER_DOMAIN", default=5.0)  # m
 ESP = env("ESP", default="")
 if ESP:
     EMAIL_BACKEND = f"anymail.backends.{ESP}.EmailBackend"
-    ANYMAIL = {key[len("ANYMAIL_") :]: value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
 else:
     vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025"))
+ANYMAIL = {key[len("ANYMAIL_") :]: value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
+# Provider webhooks (K4) always require basic auth: without ANYMAIL_WEBHOOK_SECRET ("user:password") a random
+# secret nobody knows stands in, so an unauthenticated post is rejected rather than accepted with a warning.
+ANYMAIL.setdefault("WEBHOOK_SECRET", f"{secrets.token_hex(8)}:{secrets.token_hex(16)}")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # optional override (benchmarks: a null provider)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="okuru@localhost")
 OUTBOX_DIR = Path(env("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))  # the mail catcher's Maildir

@@ -17,6 +17,8 @@ urlpatterns = [
     path("outbox/", include("campaigns.outbox_urls")),  # the local mail catcher's outbox; its views 404 unless DEBUG
     # a test mail's unsubscribe link (tracking_links.TEST_MAIL_TOKEN); real tokens are served by tracking
     path("u/test/", campaign_views.test_unsubscribe_notice, name="test_unsubscribe"),
+    path("", include("tracking.urls")),
+    path("anymail/", include("anymail.urls")),  # provider webhooks (K4), basic auth with ANYMAIL_WEBHOOK_SECRET
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

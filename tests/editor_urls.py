@@ -47,9 +47,7 @@ PAGE = engines["django"].from_string(
 """
 )
 
-FRAGMENT = engines["django"].from_string(
-    """{% with field=form.note %}{% include "form_field.html" %}{% endwith %}"""
-)
+FRAGMENT = engines["django"].from_string("""{% with field=form.note %}{% include "form_field.html" %}{% endwith %}""")
 
 
 @tenant_member_required

@@ -196,5 +196,5 @@ def test_without_javascript_the_widget_is_a_textarea_with_the_bundle_in_its_medi
     html = RichTextEditor().render("body_html", "<p>本文</p>", attrs={"id": "id_body_html"})
     assert '<textarea name="body_html"' in html
     assert "&lt;p&gt;本文&lt;/p&gt;</textarea>" in html
-    assert 'data-editor-toolbar hidden' in html
+    assert "data-editor-toolbar hidden" in html
     assert "build/editor.js" in str(RichTextEditor().media)
