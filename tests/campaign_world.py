@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import SenderDomain
 from campaigns import delivery
@@ -68,3 +70,43 @@ def ready_list(tenant_a):
 @pytest.fixture
 def draft(tenant_a, bob, ready_list):
     return make_campaign(tenant_a, bob, lead_list=ready_list)
+
+
+TWO_LINK_BODY = (
+    "<p>{{CompanyName}} {{FullName}}様</p>"
+    '<p><a href="https://alpha.example/product">新製品のご紹介</a></p>'
+    '<p><a href="https://alpha.example/seminar?id=7&amp;ref=mail">セミナーのお申し込み</a></p>'
+    "<p>{{Unsubscribe:配信停止はこちら}}</p>"
+)
+
+
+def send_in_process(campaign: Campaign, *, sent_ago: timedelta = timedelta(hours=1)) -> Campaign:
+    """Start and deliver a campaign in this process; sent_at moved back so tracking sees mail read later."""
+    from campaigns.models import Message
+    from campaigns.services import request_send, start_sending
+
+    request_send(campaign)
+    started = start_sending(campaign.pk)
+    assert started.status == "sending", started.status_note
+    run_until_idle(started)
+    Message.objects.filter(campaign=started).update(sent_at=timezone.now() - sent_ago)
+    started.refresh_from_db()
+    return started
+
+
+@pytest.fixture
+def sent_campaign(tenant_a, bob, ready_list, settings):
+    """Bob's campaign with two links, sent to the two IT leads of ready_list (Django's locmem backend)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PUBLIC_BASE_URL = "https://mail.okuru.example"
+    settings.SENDING_RATE_PER_DOMAIN = 10_000
+    tenant_a.send_rate_per_second = 1000
+    tenant_a.save()
+    campaign = make_campaign(tenant_a, bob, lead_list=ready_list, body_html=TWO_LINK_BODY, notify_open=True)
+    return send_in_process(campaign)
+
+
+def token_of(campaign: Campaign, email: str) -> str:
+    from campaigns.models import Message
+
+    return Message.objects.get(campaign=campaign, email_normalized=email).token

@@ -72,14 +72,14 @@ class CampaignActivity(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False)
     hour = models.DateTimeField()
     shard = models.PositiveSmallIntegerField()
-    delivered = models.PositiveIntegerField(default=0)
-    opened = models.PositiveIntegerField(default=0)
-    clicked = models.PositiveIntegerField(default=0)
-    machine_opened = models.PositiveIntegerField(default=0)
-    machine_clicked = models.PositiveIntegerField(default=0)
-    unsubscribed = models.PositiveIntegerField(default=0)
-    bounced = models.PositiveIntegerField(default=0)
-    complained = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(db_default=0)
+    opened = models.PositiveIntegerField(db_default=0)
+    clicked = models.PositiveIntegerField(db_default=0)
+    machine_opened = models.PositiveIntegerField(db_default=0)
+    machine_clicked = models.PositiveIntegerField(db_default=0)
+    unsubscribed = models.PositiveIntegerField(db_default=0)
+    bounced = models.PositiveIntegerField(db_default=0)
+    complained = models.PositiveIntegerField(db_default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "hour", "shard"], name="campaign_activity_bucket")]
@@ -94,8 +94,8 @@ class LinkActivity(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False)
     link_number = models.PositiveSmallIntegerField()
     shard = models.PositiveSmallIntegerField()
-    clicks = models.PositiveIntegerField(default=0)
-    unique_clicks = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(db_default=0)
+    unique_clicks = models.PositiveIntegerField(db_default=0)
 
     class Meta:
         constraints = [

@@ -7,7 +7,7 @@ counters. Figures therefore always agree with the timestamps, also under concurr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -47,7 +47,7 @@ def count_activity(campaign_id: int, message_id: int, at: datetime, **increments
     unknown = set(increments) - ACTIVITY_COUNTERS
     if unknown:
         raise ValueError(f"not a campaign counter: {', '.join(sorted(unknown))}")
-    hour = at.astimezone(timezone.UTC).replace(minute=0, second=0, microsecond=0)
+    hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     key = {"campaign_id": campaign_id, "hour": hour, "shard": message_id % COUNTER_SHARDS}
     _upsert_increment(CampaignActivity._meta.db_table, key, increments)
 
