@@ -18,7 +18,7 @@ urlpatterns = [
     # a test mail's unsubscribe link (tracking_links.TEST_MAIL_TOKEN); real tokens are served by tracking
     path("u/test/", campaign_views.test_unsubscribe_notice, name="test_unsubscribe"),
     path("", include("tracking.urls")),
-    path("anymail/", include("anymail.urls")),  # provider webhooks (K4), basic auth with ANYMAIL_WEBHOOK_SECRET
+    path("anymail/", include("tracking.webhook_urls")),  # provider webhooks (K4), basic auth: ANYMAIL_WEBHOOK_SECRET
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,0 +1,39 @@
+"""django-anymail's webhook URLs (K4), each view wrapped so a malformed body is a 400, never a 500.
+
+anymail authenticates a post (basic auth with ANYMAIL_WEBHOOK_SECRET, and the ESP's signature
+where it has one) before it parses the body; a body that then is not what the ESP sends (broken
+JSON, a list where an object belongs) raises inside anymail's parser. That is bad input, not our
+fault: it is logged and refused with 400 so the ESP shows it as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from anymail import urls as anymail_urls
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import URLPattern
+
+logger = logging.getLogger(__name__)
+
+MALFORMED_PAYLOAD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def refuse_malformed_payloads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)  # keeps anymail's csrf_exempt mark
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except MALFORMED_PAYLOAD_ERRORS:
+            logger.warning("malformed webhook payload at %s", request.path, exc_info=True)
+            return HttpResponseBadRequest("malformed webhook payload", content_type="text/plain")
+
+    return wrapped
+
+
+urlpatterns = [
+    URLPattern(pattern.pattern, refuse_malformed_payloads(pattern.callback), pattern.default_args, pattern.name)
+    for pattern in anymail_urls.urlpatterns
+]
