@@ -4,8 +4,10 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from campaigns import views as campaign_views
+from config.health import healthz
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # liveness: no database, no session
     path("", RedirectView.as_view(pattern_name="leads:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
