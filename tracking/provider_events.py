@@ -46,5 +46,5 @@ def on_provider_event(sender, event: AnymailTrackingEvent, esp_name: str, **kwar
         at=event.timestamp,
         detail=_detail(event),
     )
-    if recorded is None:
+    if not recorded:
         logger.info("%s %s event for message %s not recorded (unknown or repeated)", esp_name, kind, event.message_id)

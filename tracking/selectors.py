@@ -24,6 +24,10 @@ class TrackedMessage:
     sent_at: datetime | None
     link_urls: tuple[str, ...]
 
+    @classmethod
+    def of(cls, message: Message) -> TrackedMessage:
+        return cls(message.pk, message.tenant_id, message.campaign_id, message.email, message.sent_at, ())
+
 
 def tracked_message(token: str, *, for_update: bool = False) -> TrackedMessage | None:
     """The sent message a token names; None for a malformed, unknown or unsent one (no query if malformed)."""

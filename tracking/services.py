@@ -7,9 +7,9 @@ counters. Figures therefore always agree with the timestamps, also under concurr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import Message
@@ -17,71 +17,21 @@ from campaigns.tracking_links import HONEYPOT_LINK_NUMBER
 from leads.models import SuppressionReason
 from leads.services import suppress_address
 from tracking.machine_activity import RequestFacts, click_machine_reason, open_machine_reason
-from tracking.models import COUNTER_SHARDS, CampaignActivity, Event, EventKind, LinkActivity
+from tracking.models import EventKind
+from tracking.result_writes import EventFacts, ResultWrite
 from tracking.selectors import TrackedMessage, earlier_clicks, tracked_message
 
-ACTIVITY_COUNTERS = frozenset(
-    f.name for f in CampaignActivity._meta.get_fields() if f.name not in {"id", "campaign", "hour", "shard"}
-)
+
+def _request_event(kind: str, facts: RequestFacts, *, machine_reason: str = "", link_number=None) -> EventFacts:
+    return EventFacts(kind, machine_reason, link_number, user_agent=facts.user_agent, ip=facts.ip)
 
 
-def _first_time(message_id: int, field: str, at: datetime) -> bool:
-    """Set the message's first-time timestamp; True only for the one call that set it."""
-    return Message.objects.filter(pk=message_id, **{f"{field}__isnull": True}).update(**{field: at}) == 1
-
-
-def _upsert_increment(table: str, key: dict[str, object], increments: dict[str, int]) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE adding to the counters (PostgreSQL and SQLite alike)."""
-    columns = [*key, *increments]
-    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in increments)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*key.values(), *increments.values()])
-
-
-def count_activity(campaign_id: int, message_id: int, at: datetime, **increments: int) -> None:
-    """Add first-time results to the campaign's counters for the hour they happened in."""
-    unknown = set(increments) - ACTIVITY_COUNTERS
-    if unknown:
-        raise ValueError(f"not a campaign counter: {', '.join(sorted(unknown))}")
-    hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    key = {"campaign_id": campaign_id, "hour": hour, "shard": message_id % COUNTER_SHARDS}
-    _upsert_increment(CampaignActivity._meta.db_table, key, increments)
-
-
-def _count_link(message: TrackedMessage, link_number: int, *, unique: bool) -> None:
-    key = {"campaign_id": message.campaign_id, "link_number": link_number, "shard": message.id % COUNTER_SHARDS}
-    _upsert_increment(LinkActivity._meta.db_table, key, {"clicks": 1, "unique_clicks": int(unique)})
-
-
-def _event(message: TrackedMessage, kind: str, facts: RequestFacts, at: datetime, **fields) -> Event:
-    return Event.objects.create(
-        tenant_id=message.tenant_id,
-        campaign_id=message.campaign_id,
-        message_id=message.id,
-        kind=kind,
-        user_agent=facts.user_agent,
-        ip=facts.ip,
-        occurred_at=at,
-        **fields,
-    )
-
-
-def record_open(message: TrackedMessage, facts: RequestFacts) -> Event:
+def record_open(message: TrackedMessage, facts: RequestFacts) -> None:
     """K1: the open pixel was fetched."""
     now = timezone.now()
     reason = open_machine_reason(facts, sent_at=message.sent_at, now=now)
-    with transaction.atomic():
-        event = _event(message, EventKind.OPENED, facts, now, machine=bool(reason), machine_reason=reason)
-        if reason:
-            if _first_time(message.id, "machine_opened_at", now):
-                count_activity(message.campaign_id, message.id, now, machine_opened=1)
-        elif _first_time(message.id, "opened_at", now):
-            count_activity(message.campaign_id, message.id, now, opened=1)
-    return event
+    first_times = {"machine_opened_at": "machine_opened"} if reason else {"opened_at": "opened"}
+    ResultWrite(message, now, _request_event(EventKind.OPENED, facts, machine_reason=reason), first_times).execute()
 
 
 def link_destination(message: TrackedMessage, link_number: int) -> str | None:
@@ -108,18 +58,14 @@ def record_click(token: str, link_number: int, facts: RequestFacts) -> tuple[Tra
         reason = click_machine_reason(
             facts, link_number=link_number, sent_at=message.sent_at, earlier_clicks=earlier, now=now
         )
-        machine = {"machine": bool(reason), "machine_reason": reason}
-        _event(message, EventKind.CLICKED, facts, now, link_number=link_number, **machine)
+        event = _request_event(EventKind.CLICKED, facts, machine_reason=reason, link_number=link_number)
         if reason:
-            if _first_time(message.id, "machine_clicked_at", now):
-                count_activity(message.campaign_id, message.id, now, machine_clicked=1)
-            return message, destination
-        first_click = _first_time(message.id, "clicked_at", now)
-        first_open = _first_time(message.id, "opened_at", now)  # a click is an open too (K2)
-        if first_click or first_open:
-            count_activity(message.campaign_id, message.id, now, clicked=int(first_click), opened=int(first_open))
-        clicked_this_link_before = any(c.link_number == link_number and not c.machine for c in earlier)
-        _count_link(message, link_number, unique=not clicked_this_link_before)
+            ResultWrite(message, now, event, {"machine_clicked_at": "machine_clicked"}).execute()
+        else:
+            clicked_this_link_before = any(c.link_number == link_number and not c.machine for c in earlier)
+            # a click is an open too (K2)
+            first_times = {"clicked_at": "clicked", "opened_at": "opened"}
+            ResultWrite(message, now, event, first_times, link=(link_number, not clicked_this_link_before)).execute()
     return message, destination
 
 
@@ -132,12 +78,11 @@ def unsubscribe(message: Message, facts: RequestFacts) -> bool:
         reason=SuppressionReason.UNSUBSCRIBED,
         source=f"campaign:{message.campaign_id}",
     )
-    now = timezone.now()
-    if not _first_time(message.pk, "unsubscribed_at", now):
+    if message.unsubscribed_at is not None:
         return False
-    tracked = TrackedMessage(message.pk, message.tenant_id, message.campaign_id, message.email, message.sent_at, ())
-    _event(tracked, EventKind.UNSUBSCRIBED, facts, now)
-    count_activity(message.campaign_id, message.pk, now, unsubscribed=1)
+    tracked = TrackedMessage.of(message)
+    event = _request_event(EventKind.UNSUBSCRIBED, facts)
+    ResultWrite(tracked, timezone.now(), event, {"unsubscribed_at": "unsubscribed"}).execute()
     return True
 
 
@@ -155,8 +100,8 @@ _PROVIDER_EFFECTS: dict[str, tuple[str, str, str]] = {
 
 def record_provider_event(
     *, provider_message_id: str, kind: str, event_id: str, at: datetime | None, detail: str = ""
-) -> Event | None:
-    """One provider event for the message it names; None when the message is unknown or the event
+) -> bool:
+    """One provider event for the message it names; False when the message is unknown or the event
     was recorded before (same event id)."""
     message = (
         Message.objects.select_related("tenant")
@@ -165,30 +110,22 @@ def record_provider_event(
         .first()
     )
     if message is None:
-        return None
+        return False
     at = at or timezone.now()
-    tracked = TrackedMessage(message.pk, message.tenant_id, message.campaign_id, message.email, message.sent_at, ())
+    tracked = TrackedMessage.of(message)
+    effects = _PROVIDER_EFFECTS.get(kind)
+    first_times = {effects[0]: effects[1]} if effects else {}
+    event = EventFacts(kind, detail=detail, provider_event_id=event_id)
     try:
         with transaction.atomic():
-            event = _event(
-                tracked, kind, RequestFacts("", "", None), at, provider_event_id=event_id[:255], detail=detail[:2000]
-            )
-            _apply_provider_effects(message, kind, at)
+            if effects and effects[2]:
+                suppress_address(
+                    tenant=message.tenant,
+                    email=message.email,
+                    reason=effects[2],
+                    source=f"campaign:{message.campaign_id}",
+                )
+            ResultWrite(tracked, at, event, first_times).execute()
     except IntegrityError:  # the same event id again: recorded once
-        return None
-    return event
-
-
-def _apply_provider_effects(message: Message, kind: str, at: datetime) -> None:
-    if kind not in _PROVIDER_EFFECTS:
-        return
-    field, counter, suppression_reason = _PROVIDER_EFFECTS[kind]
-    if suppression_reason:
-        suppress_address(
-            tenant=message.tenant,
-            email=message.email,
-            reason=suppression_reason,
-            source=f"campaign:{message.campaign_id}",
-        )
-    if _first_time(message.pk, field, at):
-        count_activity(message.campaign_id, message.pk, at, **{counter: 1})
+        return False
+    return True
