@@ -2,6 +2,7 @@
 the var folder — and still a campaign goes out through a real worker into the catcher (S5, ARCHITECTURE)."""
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -36,6 +37,31 @@ def demo_campaign_state(database: Path) -> tuple[str, int | None]:
         return db.execute("SELECT status, recipients_total FROM campaigns_campaign").fetchone()
 
 
+TRACKING_SCRIPT = """
+from datetime import timedelta
+from django.db.models import Sum
+from django.test import Client
+from django.utils import timezone
+from campaigns.models import Message
+from tracking.models import CampaignActivity, LinkActivity
+Message.objects.update(sent_at=timezone.now() - timedelta(hours=1))  # read an hour after it was sent
+browser = Client(HTTP_HOST="localhost", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+codes = [browser.get(path).status_code for path in PATHS]
+codes.append(browser.post(PATHS[2], {"List-Unsubscribe": "One-Click"}).status_code)
+totals = CampaignActivity.objects.aggregate(o=Sum("opened"), c=Sum("clicked"), u=Sum("unsubscribed"))
+print(codes, totals, LinkActivity.objects.aggregate(n=Sum("clicks"))["n"])
+"""
+
+
+def assert_tracking_records_on_sqlite(env, html: str) -> None:
+    """The caught mail's pixel, first link and unsubscribe link, answered and counted by the SQLite database."""
+    pixel = re.search(r'src="http://localhost:8000(/t/o/[0-9a-f]{32}\.gif)"', html).group(1)
+    link = re.search(r'href="http://localhost:8000(/t/c/[0-9a-f]{32}/1/)"', html).group(1)
+    unsubscribe = re.search(r'href="http://localhost:8000(/u/[0-9a-f]{32}/)"', html).group(1)
+    output = manage(env, "shell", "-c", f"PATHS = {[pixel, link, unsubscribe]!r}" + TRACKING_SCRIPT)
+    assert output.strip().splitlines()[-1] == "[200, 302, 200, 200] {'o': 1, 'c': 1, 'u': 1} 1", output
+
+
 def test_make_runs_default_process_set_sends_the_demo_campaign(tmp_path, mail_catcher):
     env = embedded_env(tmp_path, mail_catcher)
     manage(env, "migrate", "--no-input", "-v0")
@@ -65,6 +91,7 @@ def test_make_runs_default_process_set_sends_the_demo_campaign(tmp_path, mail_ca
         mails = mail_catcher.wait_for(recipients, timeout=30)
         assert len(mails) == recipients
         assert all("【デモ商事】" in mail.subject and "{{" not in mail.subject for mail in mails)
+        assert_tracking_records_on_sqlite(env, mails[0].html)
     finally:
         for process in processes:
             process.terminate()
