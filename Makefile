@@ -14,7 +14,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # benchmarks have their own Redis database (queue and throttle keys), so they may run beside the tests
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test lint bench setup test-setup messages chromium dirs clean assets
+.PHONY: run test lint bench setup test-setup messages chromium wrk dirs clean assets
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -59,6 +59,13 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# the HTTP load generator of the tracking benchmark (tests/bench/bench_tracking_load.py)
+wrk:
+	@if [ ! -x /usr/bin/wrk ]; then \
+		echo "Installing Debian's wrk for the tracking load benchmark"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+
 run: setup
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
@@ -75,7 +82,7 @@ test: test-setup
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
-bench: test-setup
+bench: test-setup wrk
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/okuru_bench} REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m tests.bench.run
 
 messages: $(STAMP)

@@ -1,6 +1,8 @@
 """`make bench`: runs every benchmark module in tests/bench and prints one JSON line per figure.
 
-Each module named bench_*.py has `run() -> Iterator[dict]`. The benchmarks run in a fresh
+Each module named bench_*.py has `run() -> Iterator[dict]`. Only some run when named as arguments
+(`python -m tests.bench.run bench_tracking_load`) or in BENCH_MODULES (comma-separated, for `make bench`:
+`BENCH_MODULES=bench_tracking_load make bench`). The benchmarks run in a fresh
 database created (and dropped) the way the test runner does it, on the machine's PostgreSQL.
 """
 
@@ -24,7 +26,9 @@ def main() -> int:
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    selected = set(sys.argv[1:])
+    selected = set(sys.argv[1:]) | {
+        name.strip() for name in os.environ.get("BENCH_MODULES", "").split(",") if name.strip()
+    }
     try:
         for module_info in pkgutil.iter_modules(tests.bench.__path__):
             if not module_info.name.startswith("bench_"):
