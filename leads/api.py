@@ -6,11 +6,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
+from rest_framework.generics import get_object_or_404
 
 from leads import selectors, services
-from leads.models import Tag
-from leads.serializers import LeadSerializer
+from leads.models import Lead, Tag
+from leads.serializers import LeadSerializer, TimelineEntrySerializer
 
 LEAD_FIELD_FILTERS = ("industry", "prefecture", "status", "owner", "company_name", "department", "title")
 
@@ -70,19 +70,18 @@ class LeadViewSet(
     def perform_destroy(self, instance):
         services.delete_lead(lead=instance)
 
+    @extend_schema(
+        summary="The lead's history timeline (L4)",
+        description=(
+            "Newest first, at most the newest 200 entries, paginated: the lead's creation, its suppression, "
+            "and per campaign the mail sent, delivered, opened, clicked (with the URL), failed (with the "
+            "reason) and unsubscribed. Opens and clicks by machines (privacy proxies, scanners) are left out."
+        ),
+        responses={200: TimelineEntrySerializer(many=True)},
+    )
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
-        lead = self.get_object()
-        entries = selectors.lead_timeline(lead)
-        return Response(
-            [
-                {
-                    "at": entry.at.isoformat(),
-                    "kind": entry.kind,
-                    "label": entry.label,
-                    "detail": entry.detail,
-                    "campaign": entry.campaign_name,
-                }
-                for entry in entries
-            ]
-        )
+        lead = get_object_or_404(Lead.objects.for_tenant(request.user.tenant), pk=pk)
+        self.check_object_permissions(request, lead)
+        page = self.paginate_queryset(selectors.lead_timeline(lead))
+        return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)

@@ -1,9 +1,11 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
 from leads.addresses import is_valid_email, normalize_email
 from leads.models import Lead
+from leads.selectors import TIMELINE_KINDS, TimelineEntry
 
 
 class TenantUserField(serializers.PrimaryKeyRelatedField):
@@ -61,3 +63,35 @@ class LeadSerializer(serializers.ModelSerializer):
         data = super().to_representation(lead)
         data["unsubscribed"] = bool(getattr(lead, "unsubscribed", False))
         return data
+
+
+class TimelineCampaignSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """One entry of a lead's history (L4), newest first."""
+
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(
+        choices=TIMELINE_KINDS,
+        help_text=(
+            "created, unsubscribed (on the suppression list) or, for campaign mail: mail-sent, mail-failed "
+            "(send failure, bounce or rejection), mail-unknown, mail-delivered, mail-opened, mail-clicked, "
+            "mail-complained, mail-unsubscribed. Machine opens and clicks are not included."
+        ),
+    )
+    label = serializers.CharField(help_text="The kind in the user's language.")
+    detail = serializers.CharField(help_text="The reason of a failure or the suppression; empty otherwise.")
+    url = serializers.SerializerMethodField(help_text="The link a click followed; null for other kinds.")
+    campaign = serializers.SerializerMethodField(help_text="The campaign of a mail entry; null for other kinds.")
+
+    def get_url(self, entry: TimelineEntry) -> str | None:
+        return entry.url or None
+
+    @extend_schema_field(TimelineCampaignSerializer(allow_null=True))
+    def get_campaign(self, entry: TimelineEntry) -> dict | None:
+        if entry.campaign_id is None:
+            return None
+        return {"id": entry.campaign_id, "name": entry.campaign_name}

@@ -40,7 +40,12 @@ def detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = get_object_or_404(
         Lead.objects.for_tenant(request.tenant).with_unsubscribed().select_related("owner"), pk=lead_id
     )
-    context = {"lead": lead, "timeline": selectors.lead_timeline(lead), "tags": lead.tags.all()}
+    context = {
+        "lead": lead,
+        "timeline": selectors.lead_timeline(lead),
+        "timeline_limit": selectors.TIMELINE_LIMIT,
+        "tags": lead.tags.all(),
+    }
     return render(request, "leads/detail.html", context)
 
 
