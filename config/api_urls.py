@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("templates_app.api_urls")),
     path("", include("campaigns.api_urls")),
+    path("", include("notifications.api_urls")),
 ]

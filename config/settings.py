@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "templates_app",
     "campaigns",
     "tracking",
+    "notifications",
 ]
 
 MIDDLEWARE = [

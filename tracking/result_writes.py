@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from django.db import connection, transaction
 
 from campaigns.models import Message
+from notifications.models import Notification
 from tracking.models import COUNTER_SHARDS, CampaignActivity, Event, LinkActivity
 from tracking.selectors import TrackedMessage
 
@@ -53,6 +54,7 @@ class ResultWrite:
     event: EventFacts
     first_times: dict[str, str] = field(default_factory=dict)  # Message field -> counter it adds one to
     link: tuple[int, bool] | None = None  # a human click: (link number, first click of it by this recipient)
+    notify: tuple[str, str] | None = None  # the owner's notification (N1): (kind, clicked URL); once per kind
 
     def __post_init__(self) -> None:
         # field and counter names become SQL identifiers: only the models' own are accepted
@@ -89,6 +91,11 @@ class ResultWrite:
         number, first_by_recipient = self.link or (0, False)
         return [self.message.campaign_id, number, self.shard, int(first_by_recipient)]
 
+    def notification_params(self) -> list:
+        kind, url = self.notify or ("", "")
+        m = self.message
+        return [m.tenant_id, m.owner_id, m.campaign_id, m.id, m.lead_id, kind, url, self.at]
+
     def execute(self) -> None:
         if connection.vendor == "postgresql":
             self._in_one_statement()
@@ -103,6 +110,9 @@ class ResultWrite:
         if self.link is not None:
             parts.append(f"link AS ({_LINK_UPSERT})")
             params += self.link_params()
+        if self.notify is not None:
+            parts.append(f"notification AS ({_NOTIFICATION_INSERT})")
+            params += self.notification_params()
         final = "SELECT 1"
         if self.first_times:
             fields, counters = list(self.first_times), list(self.first_times.values())
@@ -157,6 +167,11 @@ def _increments(table: str, counters: list[str]) -> str:
     return ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in counters)
 
 
+_NOTIFICATION_INSERT = (
+    f"INSERT INTO {Notification._meta.db_table} "  # noqa: S608
+    "(tenant_id, recipient_id, campaign_id, message_id, lead_id, kind, url, created_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (message_id, kind) DO NOTHING"
+)
 _EVENT_INSERT = f"INSERT INTO {_EVENT} ({_EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"  # noqa: S608
 _LINK_UPSERT = (
     f"INSERT INTO {_LINKS} (campaign_id, link_number, shard, clicks, unique_clicks) "  # noqa: S608

@@ -22,11 +22,29 @@ class TrackedMessage:
     campaign_id: int
     email: str
     sent_at: datetime | None
-    link_urls: tuple[str, ...]
+    link_urls: tuple[str, ...] = ()
+    lead_id: int | None = None
+    owner_id: int | None = None  # the campaign's owner, notified of opens and clicks when they asked (N1)
+    notify_open: bool = False
+    notify_click: bool = False
 
     @classmethod
     def of(cls, message: Message) -> TrackedMessage:
-        return cls(message.pk, message.tenant_id, message.campaign_id, message.email, message.sent_at, ())
+        return cls(message.pk, message.tenant_id, message.campaign_id, message.email, message.sent_at)
+
+
+_TRACKED_COLUMNS = (
+    "id",
+    "tenant_id",
+    "campaign_id",
+    "email",
+    "sent_at",
+    "campaign__link_urls",
+    "lead_id",
+    "campaign__owner_id",
+    "campaign__notify_open",
+    "campaign__notify_click",
+)
 
 
 def tracked_message(token: str, *, for_update: bool = False) -> TrackedMessage | None:
@@ -36,11 +54,22 @@ def tracked_message(token: str, *, for_update: bool = False) -> TrackedMessage |
     messages = Message.objects.filter(token=token, status__in=TRACKABLE_STATUSES)
     if for_update:
         messages = messages.select_for_update(of=("self",))
-    row = messages.values_list("id", "tenant_id", "campaign_id", "email", "sent_at", "campaign__link_urls").first()
+    row = messages.values_list(*_TRACKED_COLUMNS).first()
     if row is None:
         return None
-    message_id, tenant_id, campaign_id, email, sent_at, link_urls = row
-    return TrackedMessage(message_id, tenant_id, campaign_id, email, sent_at, tuple(link_urls or ()))
+    message_id, tenant_id, campaign_id, email, sent_at, link_urls, lead_id, owner_id, notify_open, notify_click = row
+    return TrackedMessage(
+        message_id,
+        tenant_id,
+        campaign_id,
+        email,
+        sent_at,
+        tuple(link_urls or ()),
+        lead_id,
+        owner_id,
+        notify_open,
+        notify_click,
+    )
 
 
 def earlier_clicks(message_id: int) -> list[EarlierClick]:

@@ -16,6 +16,7 @@ from campaigns.models import Message
 from campaigns.tracking_links import HONEYPOT_LINK_NUMBER
 from leads.models import SuppressionReason
 from leads.services import suppress_address
+from notifications.models import NotificationKind
 from tracking.machine_activity import RequestFacts, click_machine_reason, open_machine_reason
 from tracking.models import EventKind
 from tracking.result_writes import EventFacts, ResultWrite
@@ -31,7 +32,9 @@ def record_open(message: TrackedMessage, facts: RequestFacts) -> None:
     now = timezone.now()
     reason = open_machine_reason(facts, sent_at=message.sent_at, now=now)
     first_times = {"machine_opened_at": "machine_opened"} if reason else {"opened_at": "opened"}
-    ResultWrite(message, now, _request_event(EventKind.OPENED, facts, machine_reason=reason), first_times).execute()
+    notify = (NotificationKind.OPENED, "") if message.notify_open and not reason else None
+    event = _request_event(EventKind.OPENED, facts, machine_reason=reason)
+    ResultWrite(message, now, event, first_times, notify=notify).execute()
 
 
 def link_destination(message: TrackedMessage, link_number: int) -> str | None:
@@ -65,7 +68,9 @@ def record_click(token: str, link_number: int, facts: RequestFacts) -> tuple[Tra
             clicked_this_link_before = any(c.link_number == link_number and not c.machine for c in earlier)
             # a click is an open too (K2)
             first_times = {"clicked_at": "clicked", "opened_at": "opened"}
-            ResultWrite(message, now, event, first_times, link=(link_number, not clicked_this_link_before)).execute()
+            link = (link_number, not clicked_this_link_before)
+            notify = (NotificationKind.CLICKED, destination) if message.notify_click else None
+            ResultWrite(message, now, event, first_times, link=link, notify=notify).execute()
     return message, destination
 
 
