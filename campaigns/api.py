@@ -13,11 +13,17 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import HasMailPlan
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.models import Campaign
 from campaigns.preview import preview_campaign
 from campaigns.rules import NON_FIELD
-from campaigns.serializers import CampaignSerializer, PreviewSerializer, ScheduleSerializer, TestSendSerializer
+from campaigns.serializers import (
+    CampaignSerializer,
+    CampaignStatsSerializer,
+    PreviewSerializer,
+    ScheduleSerializer,
+    TestSendSerializer,
+)
 
 T = TypeVar("T")
 
@@ -136,3 +142,15 @@ class CampaignViewSet(viewsets.ModelViewSet):
     def resume(self, request, pk=None):
         campaign = self.get_object()
         return self._respond(_carried_out(lambda: services.resume_sending(campaign)))
+
+    @extend_schema(
+        summary="Results: sent, delivered, opens, clicks (people and machines apart), per link, over time",
+        description=(
+            "Unique recipients for opened and clicked; a draft or scheduled campaign answers zeros. "
+            "Rates: delivered of sent; opened, clicked and unsubscribed of delivered."
+        ),
+        responses=CampaignStatsSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        return Response(CampaignStatsSerializer(selectors.campaign_stats(self.get_object())).data)

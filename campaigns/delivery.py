@@ -26,6 +26,7 @@ from campaigns.mail_message import Envelope, build_email
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from campaigns.provider_errors import ProviderError, classify
 from campaigns.rendering import CompiledCampaign, Recipient, compile_campaign_mail
+from campaigns.selectors import IN_FLIGHT_STATUSES, final_outcome_counts
 from campaigns.throttle import SendThrottle, redis_client
 from leads.models import Suppression
 
@@ -271,15 +272,36 @@ def _hand_over_each(
 
 
 def finish_if_done(campaign_id: int) -> bool:
-    """A sending campaign with every message in a final state is sent (compare-and-swap: once)."""
-    unfinished = Message.objects.filter(
-        campaign_id=campaign_id, status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED, MessageStatus.SENDING]
-    )
-    if unfinished.exists():
+    """A sending campaign with every message in a final state is sent (compare-and-swap: once); True for
+    the one call that finished it. That same update stores the outcome (messages per final status,
+    Campaign.outcome_counts), so results never count a finished campaign's messages again.
+
+    A cancelled campaign: the cancel skips what was waiting, but a message being handed over at that
+    moment still ends sent or failed afterwards. Its outcome is stored by the first call that finds no
+    message in flight (compare-and-swap on the empty outcome): the cancel itself when none was being
+    handed over, else the worker's call after its batch. Until then the results count live.
+
+    Once no message is in flight, none can be again (final states never change), so the count taken
+    after that check is the final one, whichever caller stores it.
+    """
+    unfinished = Message.objects.filter(campaign_id=campaign_id, status__in=IN_FLIGHT_STATUSES)
+    if unfinished.exists():  # the common answer while sending: one query, as cheap as before
+        return False
+    state = Campaign.objects.filter(pk=campaign_id).values_list("status", "outcome_counts").first()
+    if state is None:
+        return False
+    status, stored_outcome = state
+    if status != CampaignStatus.SENDING and not (status == CampaignStatus.CANCELLED and not stored_outcome):
+        return False  # paused, or ended and counted already: nothing to count
+    outcome = final_outcome_counts(campaign_id)
+    if status == CampaignStatus.CANCELLED:
+        Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.CANCELLED, outcome_counts={}).update(
+            outcome_counts=outcome
+        )
         return False
     return bool(
         Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
-            status=CampaignStatus.SENT, finished_at=_now()
+            status=CampaignStatus.SENT, finished_at=_now(), outcome_counts=outcome
         )
     )
 

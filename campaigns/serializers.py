@@ -66,3 +66,56 @@ class PreviewSerializer(serializers.Serializer):
     recipients = serializers.IntegerField(source="breakdown.recipients")
     excluded = serializers.DictField(source="breakdown.excluded", child=serializers.IntegerField())
     problems = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class RatesSerializer(serializers.Serializer):
+    """Shares as fractions (0.25 is 25 %); null where the denominator is 0."""
+
+    delivered = serializers.FloatField(allow_null=True, help_text="delivered / sent")
+    opened = serializers.FloatField(allow_null=True, help_text="opened / delivered (unique recipients, people)")
+    clicked = serializers.FloatField(allow_null=True, help_text="clicked / delivered (unique recipients, people)")
+    unsubscribed = serializers.FloatField(allow_null=True, help_text="unsubscribed / delivered")
+
+
+class LinkStatsSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The link's place in the mail body, from 1.")
+    url = serializers.CharField()
+    clicks = serializers.IntegerField(help_text="Every click by a person.")
+    unique_clicks = serializers.IntegerField(help_text="Recipients who clicked this link.")
+
+
+class ActivityPointSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="Start of the hour or day (Asia/Tokyo).")
+    opened = serializers.IntegerField()
+    clicked = serializers.IntegerField()
+
+
+class CampaignStatsSerializer(serializers.Serializer):
+    """A campaigns.selectors.CampaignStats as the contract's JSON (plus a few more figures)."""
+
+    sent = serializers.IntegerField(help_text="Mails handed over to the provider (or SMTP server).")
+    delivered = serializers.IntegerField(
+        help_text="Reported delivered by the provider; with SMTP the server's acceptance counts (equals sent)."
+    )
+    opened = serializers.IntegerField(help_text="Recipients who opened (people only; a click counts as an open).")
+    clicked = serializers.IntegerField(help_text="Recipients who clicked a link (people only).")
+    unsubscribed = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Refused when handed over (send_failed) plus bounced or rejected.")
+    excluded = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Leads left out when sending started, by reason: suppressed, info, invalid, duplicate.",
+    )
+    machine_opened = serializers.IntegerField(help_text="Messages opened by a machine (privacy proxy, scanner).")
+    machine_clicked = serializers.IntegerField(help_text="Messages whose links a machine followed.")
+    links = LinkStatsSerializer(many=True, help_text="The campaign's links in body order, clicked or not.")
+    recipients = serializers.IntegerField()
+    send_failed = serializers.IntegerField()
+    bounced = serializers.IntegerField()
+    complained = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Not sent: suppressed after the recipients were fixed, or cancelled.")
+    unknown = serializers.IntegerField(help_text="A worker stopped while handing these over; never sent again.")
+    in_flight = serializers.IntegerField(help_text="Still waiting or being sent.")
+    final = serializers.BooleanField(help_text="True once the campaign has ended and its outcome is fixed.")
+    rates = RatesSerializer()
+    timeline_step = serializers.ChoiceField(choices=["hour", "day"])
+    timeline = ActivityPointSerializer(many=True, help_text="Opens and clicks over time (people, first time).")

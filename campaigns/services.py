@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Tenant, User
 from campaigns.body_html import clean_body_html
 from campaigns.default_body import DEFAULT_BODY_HTML
+from campaigns.delivery import finish_if_done
 from campaigns.mail_message import Envelope, acceptance_is_delivery, build_email
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from campaigns.rendering import Recipient, compile_campaign_mail
@@ -143,7 +144,11 @@ def schedule_campaign(campaign: Campaign, scheduled_at: datetime | None, *, now:
 
 @transaction.atomic
 def cancel_campaign(campaign: Campaign) -> Campaign:
-    """Before it starts, back to an editable draft (C9); while sending or paused, stop for good (S9)."""
+    """Before it starts, back to an editable draft (C9); while sending or paused, stop for good (S9).
+
+    A stopped campaign's outcome is stored at once when no mail was being handed over; otherwise the
+    worker handing it over stores it after its batch (campaigns.delivery.finish_if_done).
+    """
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
         campaign.move_to(CampaignStatus.CANCELLED, allowed_from=(CampaignStatus.SENDING, CampaignStatus.PAUSED))
@@ -153,6 +158,8 @@ def cancel_campaign(campaign: Campaign) -> Campaign:
         Message.objects.filter(campaign=campaign, status__in=[MessageStatus.PENDING, MessageStatus.CLAIMED]).update(
             status=MessageStatus.SKIPPED, error="the campaign was cancelled", claim=""
         )
+        finish_if_done(campaign.pk)
+        campaign.refresh_from_db(fields=["outcome_counts"])
         return campaign
     if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.QUEUED):
         raise CampaignRefused({NON_FIELD: [_("Only a scheduled or sending campaign can be cancelled.")]})

@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:campaign_id>/pause/", views.pause, name="pause"),
     path("<int:campaign_id>/resume/", views.resume, name="resume"),
     path("<int:campaign_id>/progress/", views.progress, name="progress"),
+    path("<int:campaign_id>/results.csv", views.results_csv, name="results_csv"),
     path("<int:campaign_id>/delete/", views.delete, name="delete"),
 ]

@@ -1,14 +1,19 @@
-"""The campaign screens: index, composer, confirm (内容確認), test send, schedule control (C1–C14)."""
+"""The campaign screens: index with results (D1), composer, confirm (内容確認), test send, schedule control
+(C1–C14), and the dashboard with its results CSV (D2)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+import codecs
+import csv
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import cached_property, wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -20,6 +25,7 @@ from campaigns.forms import CampaignForm, ScheduleForm, TestSendForm
 from campaigns.models import Campaign, CampaignStatus, MessageStatus
 from campaigns.preview import preview_campaign
 from campaigns.rules import Problems, scheduling_problems, sending_problems
+from leads.csv_export import attachment_header, neutralise
 from leads.models import LeadList
 
 CAMPAIGNS_PER_PAGE = 50
@@ -61,8 +67,11 @@ def index(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.campaigns_for_index(request.user, status=status), CAMPAIGNS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    campaigns = list(page.object_list)
+    figures = selectors.campaign_figures(campaigns)
     context = {
         "page_obj": page,
+        "rows": [(campaign, figures.get(campaign.pk)) for campaign in campaigns],
         "status": status,
         "statuses": CampaignStatus.choices,
         "query_without_page": f"status={status}&" if status else "",
@@ -173,24 +182,140 @@ def recipient_count(request: HttpRequest) -> HttpResponse:
 MESSAGES_PER_PAGE = 50
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told how many rows there are (a finished campaign's stored outcome): no COUNT(*)."""
+
+    def __init__(self, object_list, per_page: int, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def _recipients_paginator(campaign: Campaign, status: str) -> Paginator:
+    messages_shown = selectors.campaign_messages(campaign, status=status)
+    outcome = campaign.outcome_counts
+    if not outcome:
+        return Paginator(messages_shown, MESSAGES_PER_PAGE)
+    count = outcome.get(status, 0) if status else sum(outcome.values())
+    return _CountedPaginator(messages_shown, MESSAGES_PER_PAGE, count=count)
+
+
+def _chart_data(stats: selectors.CampaignStats) -> dict:
+    """What static/js/campaign-chart.js draws (passed with json_script): labels in Japan time."""
+    label_format = "%m/%d %H:00" if stats.timeline_step == "hour" else "%Y/%m/%d"
+    return {
+        "labels": [point.start.strftime(label_format) for point in stats.timeline],
+        "datasets": [
+            {"label": _("Opens"), "data": [point.opened for point in stats.timeline]},
+            {"label": _("Clicks"), "data": [point.clicked for point in stats.timeline]},
+        ],
+        "step": stats.timeline_step,
+    }
+
+
 @mail_plan_required
 def detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The campaign page; once mail has gone out, its dashboard (D2)."""
     campaign = _visible_campaign(request, campaign_id)
     status = request.GET.get("status", "")
     status = status if status in MessageStatus.values else ""
-    recipients = Paginator(selectors.campaign_messages(campaign, status=status), MESSAGES_PER_PAGE)
+    before_sending = campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+    stats = selectors.campaign_stats(campaign) if campaign.status in selectors.RESULT_STATUSES else None
     context = {
         "campaign": campaign,
-        "breakdown": selectors.recipient_breakdown(campaign.lead_list),
-        "progress": selectors.sending_progress(campaign),
+        # the list as it is now only matters before sending; afterwards the campaign keeps its own figures
+        "breakdown": selectors.recipient_breakdown(campaign.lead_list) if before_sending else None,
+        "progress": selectors.campaign_progress(campaign),
+        "stats": stats,
+        "chart_data": _chart_data(stats) if stats and stats.timeline else None,
         "can_change": campaign.owner_id == request.user.pk,
         "schedule_form": ScheduleForm(initial={"scheduled_at": campaign.scheduled_at}),
-        "page_obj": recipients.get_page(request.GET.get("page")),
+        "page_obj": _recipients_paginator(campaign, status).get_page(request.GET.get("page")),
         "message_status": status,
         "message_statuses": MessageStatus.choices,
         "query_without_page": f"status={status}&" if status else "",
     }
     return render(request, "campaigns/detail.html", context)
+
+
+CSV_ROWS_PER_WRITE = 500
+
+
+class _Line:
+    """A file-like object for csv.writer that hands back what it is given."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _tokyo_time(value: datetime | None) -> str:
+    return timezone.localtime(value, timezone.get_default_timezone()).strftime("%Y/%m/%d %H:%M") if value else ""
+
+
+def _results_csv_lines(header: list[str], status_labels: dict[str, str], rows) -> Iterator[bytes]:
+    """The results CSV as UTF-8 with a byte order mark (Japanese Excel), CRLF, formula-like cells neutralised;
+    every text cell goes through leads.csv_export.neutralise (CSV injection)."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    yield codecs.BOM_UTF8 + writer.writerow(header).encode("utf-8")
+    batch: list[str] = []
+    for row in rows:
+        cells = [
+            neutralise(row.email),
+            neutralise(row.company_name),
+            neutralise(row.full_name),
+            status_labels.get(row.status, row.status),
+            *(
+                _tokyo_time(at)
+                for at in (
+                    row.sent_at,
+                    row.delivered_at,
+                    row.opened_at,
+                    row.clicked_at,
+                    row.unsubscribed_at,
+                    row.bounced_at,
+                    row.complained_at,
+                )
+            ),
+            neutralise(row.error),
+        ]
+        batch.append(writer.writerow(cells))
+        if len(batch) >= CSV_ROWS_PER_WRITE:
+            yield "".join(batch).encode("utf-8")
+            batch = []
+    if batch:
+        yield "".join(batch).encode("utf-8")
+
+
+@mail_plan_required
+@require_GET
+def results_csv(request: HttpRequest, campaign_id: int) -> StreamingHttpResponse:
+    """CSVダウンロード: every recipient's outcome (D2), streamed; times in Japan time."""
+    campaign = _visible_campaign(request, campaign_id)
+    # translated now: the rows are written after the view returns, when the request's language is gone
+    header = [
+        _("Email address"),
+        _("Company name"),
+        _("Name"),
+        _("Status"),
+        _("Sent at"),
+        _("Delivered at"),
+        _("Opened at"),
+        _("Clicked at"),
+        _("Unsubscribed at"),
+        _("Bounced at"),
+        _("Complained at"),
+        _("Reason"),
+    ]
+    status_labels = {value: str(label) for value, label in MessageStatus.choices}
+    lines = _results_csv_lines(header, status_labels, selectors.recipient_outcomes(campaign))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    filename = _("%(name)s results.csv") % {"name": campaign.name}
+    response["Content-Disposition"] = attachment_header(filename)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @mail_plan_required
