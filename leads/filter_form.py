@@ -5,6 +5,9 @@ A row posts `row=<key>` plus `cond-<key>-field`, `cond-<key>-op`, `cond-<key>-va
 checkbox groups) and `cond-<key>-value2` (the second value of "between"). Rows keep their order.
 Text values may list several alternatives separated by commas or new lines (OR inside the
 condition); numbers are separated by spaces or new lines and written without commas.
+
+A mail-activity row posts field "mail", the event as its op and the campaign ("any" or an id) as
+its value; it stands for {"mail": {"campaign": ..., "event": ...}}.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.models import Tenant, User
+from campaigns.models import Campaign
 from leads.filters import (
+    ANY_CAMPAIGN,
     DATE,
     FIELDS,
     FILTER_TIMEZONE,
     FLAG,
+    MAIL_EVENTS,
     NUMBER,
     OPS_BY_KIND,
     OPS_WITHOUT_VALUE,
@@ -128,6 +134,21 @@ OP_LABELS = {
 }
 
 
+# Mail activity: not a field of the lead; its row picks a campaign and an event (the row's op).
+MAIL = "mail"
+MAIL_LABEL = gettext_lazy("Mail activity")
+MAIL_EVENT_LABELS = {  # shown after the campaign: "「秋の新製品案内」 開封した"
+    "opened": gettext_lazy("opened"),
+    "clicked": gettext_lazy("clicked a link"),
+    "not_opened": gettext_lazy("received but did not open"),
+    "delivered": gettext_lazy("was delivered"),
+    "failed": gettext_lazy("failed or bounced"),
+    "unsubscribed": gettext_lazy("unsubscribed"),
+}
+assert set(MAIL_EVENT_LABELS) == set(MAIL_EVENTS)
+MAIL_CAMPAIGN_CHOICES = 200  # the newest campaigns that started sending
+
+
 class LeadListNameForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("List name"), max_length=200)
 
@@ -148,20 +169,24 @@ class FilterRow:
 
     @property
     def kind(self) -> str:
-        return FIELDS[self.field].kind
+        return MAIL if self.field == MAIL else FIELDS[self.field].kind
 
     @property
     def field_choices(self) -> list[tuple[str, str]]:
-        return [(name, str(label)) for name, label in FIELD_LABELS.items()]
+        return [*((name, str(label)) for name, label in FIELD_LABELS.items()), (MAIL, str(MAIL_LABEL))]
 
     @property
     def op_choices(self) -> list[tuple[str, str]]:
+        if self.kind == MAIL:
+            return [(event, str(label)) for event, label in MAIL_EVENT_LABELS.items()]
         return [(op, str(OP_LABELS[self.kind][op])) for op in SCREEN_OPS[self.kind]]
 
     @property
     def widget(self) -> str:
-        """How the value is typed: none, text, textarea, number, date, between, select, checkboxes."""
+        """How the value is typed: none, text, textarea, number, date, between, select, checkboxes, mail."""
         kind, op = self.kind, self.op
+        if kind == MAIL:
+            return "mail"  # a campaign select and an event select
         if op in OPS_WITHOUT_VALUE:
             return "none"
         if kind in (STATUS, OWNER):
@@ -238,6 +263,8 @@ def rows_as_posted(rows: list[FilterRow]) -> QueryDict:
 
 def row_from_post(data: QueryDict, key: str) -> FilterRow:
     field_name = data.get(f"cond-{key}-field", "")
+    if field_name == MAIL:
+        return mail_row_from_post(data, key)
     if field_name not in FIELDS:
         return default_row(key)
     kind = FIELDS[field_name].kind
@@ -249,6 +276,17 @@ def row_from_post(data: QueryDict, key: str) -> FilterRow:
     if op not in SCREEN_OPS[kind]:
         op = SCREEN_OPS[kind][0]
     return FilterRow(key=key, field=field_name, op=op, values=[value for value in values if value], value2=value2)
+
+
+def mail_row_from_post(data: QueryDict, key: str) -> FilterRow:
+    """A mail-activity row; a row that was another kind before starts with "any campaign" opened."""
+    event = data.get(f"cond-{key}-op", "")
+    campaign = data.get(f"cond-{key}-value", "").strip()[:20]
+    if data.get(f"cond-{key}-kind", MAIL) != MAIL:
+        event, campaign = "", ""
+    if event not in MAIL_EVENTS:
+        event = next(iter(MAIL_EVENT_LABELS))
+    return FilterRow(key=key, field=MAIL, op=event, values=[campaign or ANY_CAMPAIGN])
 
 
 @dataclass
@@ -301,6 +339,11 @@ def read_filter_screen(data: QueryDict, tenant: Tenant, *, complete: bool) -> Fi
 def row_condition(row: FilterRow) -> dict | None:
     """The row's condition for the filter JSON; None while it still needs a value."""
     kind, op = row.kind, row.op
+    if kind == MAIL:
+        if not row.first:
+            return None
+        campaign = row.first if row.first == ANY_CAMPAIGN else int_or_text(row.first)
+        return {"mail": {"campaign": campaign, "event": op}}
     condition = {"field": row.field, "op": op}
     if op in OPS_WITHOUT_VALUE:
         return condition
@@ -390,6 +433,8 @@ def rows_from_filter(lead_filter: object) -> tuple[list[FilterRow], str]:
 
 
 def row_from_condition(condition: object, *, key: str) -> FilterRow | None:
+    if isinstance(condition, dict) and set(condition) == {MAIL}:
+        return mail_row_from_condition(condition[MAIL], key=key)
     if not isinstance(condition, dict) or condition.get("field") not in FIELDS:
         return None
     field_name = condition["field"]
@@ -412,6 +457,15 @@ def row_from_condition(condition: object, *, key: str) -> FilterRow | None:
     return row
 
 
+def mail_row_from_condition(mail: object, *, key: str) -> FilterRow | None:
+    if not isinstance(mail, dict) or set(mail) != {"campaign", "event"} or mail["event"] not in MAIL_EVENTS:
+        return None
+    campaign = mail["campaign"]
+    if campaign != ANY_CAMPAIGN and (isinstance(campaign, bool) or not isinstance(campaign, int)):
+        return None
+    return FilterRow(key=key, field=MAIL, op=mail["event"], values=[as_text(campaign)])
+
+
 def as_text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
@@ -421,8 +475,16 @@ def as_text(value: object) -> str:
 
 
 def attach_choices(rows: list[FilterRow], tenant: Tenant) -> None:
-    users = None
+    users = campaigns = None
     for row in rows:
+        if row.kind == MAIL:
+            if campaigns is None:
+                campaigns = campaign_choices(tenant)
+            known = {ANY_CAMPAIGN, *(value for value, _label in campaigns)}
+            unknown = [
+                (value, _("Unknown campaign (id %(id)s)") % {"id": value}) for value in row.values if value not in known
+            ]
+            row.choices = [(ANY_CAMPAIGN, _("Any campaign")), *campaigns, *unknown]
         if row.kind == STATUS:
             row.choices = [(value, str(label)) for value, label in LeadStatus.choices]
         elif row.kind == FLAG:
@@ -438,6 +500,17 @@ def attach_choices(rows: list[FilterRow], tenant: Tenant) -> None:
                 (value, _("Unknown user (id %(id)s)") % {"id": value}) for value in row.values if value not in known
             ]
             row.choices = users + unknown
+
+
+def campaign_choices(tenant: Tenant) -> list[tuple[str, str]]:
+    """The tenant's campaigns that started sending (sending, paused, sent or cancelled), newest first."""
+    campaigns = (
+        Campaign.objects.for_tenant(tenant)
+        .filter(started_at__isnull=False)
+        .order_by("-started_at", "-id")
+        .values_list("pk", "name")[:MAIL_CAMPAIGN_CHOICES]
+    )
+    return [(str(pk), name) for pk, name in campaigns]
 
 
 def tag_names(tenant: Tenant) -> list[str]:
@@ -461,10 +534,43 @@ def describe_filter(lead_filter: object, tenant: Tenant) -> list[str]:
         if isinstance(value, int)
     }
     owners = {user.pk: user.display_name for user in User.objects.for_tenant(tenant).filter(pk__in=owner_ids)}
-    return [describe_condition(condition, owners) for condition in conditions]
+    campaign_ids = {
+        condition[MAIL].get("campaign")
+        for condition in conditions
+        if isinstance(condition, dict) and isinstance(condition.get(MAIL), dict)
+    }
+    campaign_ids = {value for value in campaign_ids if isinstance(value, int) and not isinstance(value, bool)}
+    campaigns = dict(Campaign.objects.for_tenant(tenant).filter(pk__in=campaign_ids).values_list("pk", "name"))
+    return [describe_condition(condition, owners, campaigns) for condition in conditions]
 
 
-def describe_condition(condition: object, owners: dict[int, str]) -> str:
+def describe_mail_condition(mail: object, campaigns: dict[int, str]) -> str:
+    """E.g. "Opened the mail of “秋の新製品案内”"; "any" reads "of any campaign"."""
+    if not isinstance(mail, dict) or mail.get("event") not in MAIL_EVENTS:
+        return _("A condition this screen cannot show")
+    event, campaign = mail["event"], mail.get("campaign")
+    if campaign == ANY_CAMPAIGN:
+        if event == "not_opened":
+            return _("Was sent campaign mail and opened none of it")
+        name = _("any campaign")
+    elif isinstance(campaign, int) and campaign in campaigns:
+        name = quoted(campaigns[campaign])
+    else:
+        name = _("Unknown campaign (id %(id)s)") % {"id": campaign}
+    sentences = {
+        "delivered": _("The mail of %(campaign)s was delivered"),
+        "opened": _("Opened the mail of %(campaign)s"),
+        "clicked": _("Clicked a link in the mail of %(campaign)s"),
+        "failed": _("The mail of %(campaign)s failed or bounced"),
+        "unsubscribed": _("Unsubscribed through the mail of %(campaign)s"),
+        "not_opened": _("Was sent the mail of %(campaign)s and did not open it"),
+    }
+    return sentences[event] % {"campaign": name}
+
+
+def describe_condition(condition: object, owners: dict[int, str], campaigns: dict[int, str] | None = None) -> str:
+    if isinstance(condition, dict) and MAIL in condition:
+        return describe_mail_condition(condition[MAIL], campaigns or {})
     if not isinstance(condition, dict) or condition.get("field") not in FIELDS:
         return _("A condition this screen cannot show")
     field_name, op, value = condition["field"], condition.get("op"), condition.get("value")

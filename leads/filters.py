@@ -25,6 +25,21 @@ What each op means, per kind of field:
   included); empty: has no tag; not_empty: has at least one. A name no lead carries matches nothing.
 - unsubscribed: is true / false, derived from the tenant's suppression list (L5), never stored.
 
+Mail activity, {"mail": {"campaign": <campaign id> | "any", "event": <event>}}, asks what happened
+to the campaign mail (Message rows) this lead was sent. With a campaign id: that campaign's mail;
+with "any": at least one campaign mail of the tenant. The campaign id must be a whole number naming
+a campaign of the tenant. Events (human activity only; machine opens and clicks (K5) never count):
+- delivered: the mail reached the recipient's server (the provider reported it; with SMTP, the
+  server accepted it).
+- opened: a person opened it (the open image, or a click, which counts as an open).
+- clicked: a person clicked a tracked link in it.
+- failed: sending failed (status "failed") or the provider reported a bounce or rejection.
+- unsubscribed: the person unsubscribed through that mail (its link or one-click header).
+- not_opened: the mail was sent (status "sent") without a reported bounce or rejection, and was not
+  opened. With "any": the lead was sent at least one such mail and opened none of the campaign mail
+  it ever received. Leads that were never sent campaign mail are not "not opened".
+  A bounced mail counts as "failed", never as "not opened", so the two never overlap.
+
 Every mistake raises FilterError naming the condition (1-based), field, op or value.
 """
 
@@ -43,6 +58,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Tenant, User
+from campaigns.models import Campaign, Message, MessageStatus
 from leads.addresses import normalize_email
 from leads.models import Lead, LeadStatus, Suppression
 
@@ -185,9 +201,74 @@ def compile_condition(condition: object, index: int, tenant: Tenant) -> Q:
     return compile_field_condition(condition, index, tenant)
 
 
+MAIL_EVENTS = ("delivered", "opened", "clicked", "failed", "unsubscribed", "not_opened")
+MAIL_KEYS = frozenset({"campaign", "event"})
+ANY_CAMPAIGN = "any"
+# the Message rows each event asks for; not_opened is built in compile_mail_condition
+MAIL_EVENT_QUERIES: dict[str, Q] = {
+    "delivered": Q(delivered_at__isnull=False),
+    "opened": Q(opened_at__isnull=False),
+    "clicked": Q(clicked_at__isnull=False),
+    "failed": Q(status=MessageStatus.FAILED) | Q(bounced_at__isnull=False),
+    "unsubscribed": Q(unsubscribed_at__isnull=False),
+}
+
+
 def compile_mail_condition(condition: dict, index: int, tenant: Tenant) -> Q:
-    """{"mail": {"campaign": id | "any", "event": ...}}: comes with tracking (a later issue)."""
-    raise FilterError(_("Mail-activity conditions are not available yet."), index=index, field="mail")
+    """{"mail": {"campaign": id | "any", "event": ...}}: Exists() on the lead's Message rows.
+
+    Every subquery starts from lead_id = the outer lead, so the (lead, -created_at) index finds the
+    few messages of each lead; the campaign id is checked against the tenant before it is used.
+    """
+    problem = ConditionProblem(index=index, field="mail")
+    unknown_keys = set(condition) - {"mail"}
+    if unknown_keys:
+        raise problem(
+            _('Unknown key %(key)s; a mail-activity condition has only "mail".')
+            % {"key": shown(sorted(map(str, unknown_keys))[0])}
+        )
+    mail = condition["mail"]
+    if not isinstance(mail, dict):
+        raise problem(
+            _('"mail" must be an object like {"campaign": 12, "event": "opened"}, not %(value)s.')
+            % {"value": shown(mail)}
+        )
+    unknown_keys = set(mail) - MAIL_KEYS
+    if unknown_keys:
+        raise problem(
+            _('Unknown key %(key)s; "mail" has "campaign" and "event".')
+            % {"key": shown(sorted(map(str, unknown_keys))[0])}
+        )
+    for key in ("campaign", "event"):
+        if key not in mail:
+            raise problem(_('"%(key)s" is missing.') % {"key": key})
+    event = mail["event"]
+    if not isinstance(event, str) or event not in MAIL_EVENTS:
+        raise problem(
+            _("Unknown mail event %(event)s; use one of: %(events)s.")
+            % {"event": shown(event), "events": ", ".join(MAIL_EVENTS)}
+        )
+    campaign_id = mail_campaign(mail["campaign"], problem, tenant)
+    messages = Message.objects.filter(lead_id=OuterRef("pk"))
+    if campaign_id is not None:
+        messages = messages.filter(campaign_id=campaign_id)
+    if event == "not_opened":
+        unopened = messages.filter(status=MessageStatus.SENT, bounced_at__isnull=True, opened_at__isnull=True)
+        if campaign_id is not None:
+            return Q(Exists(unopened))
+        return Q(Exists(unopened)) & ~Q(Exists(messages.filter(opened_at__isnull=False)))
+    return Q(Exists(messages.filter(MAIL_EVENT_QUERIES[event])))
+
+
+def mail_campaign(value: Any, problem: ConditionProblem, tenant: Tenant) -> int | None:
+    """The campaign id of a mail condition (None for "any"), checked to be one of the tenant's."""
+    if value == ANY_CAMPAIGN:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_NUMBER:
+        raise problem(_('Campaign %(value)s is not a campaign id (a whole number) or "any".') % {"value": shown(value)})
+    if not Campaign.objects.for_tenant(tenant).filter(pk=value).exists():
+        raise problem(_("Campaign id %(id)s is not a campaign of your company.") % {"id": value})
+    return value
 
 
 def compile_field_condition(condition: dict, index: int, tenant: Tenant) -> Q:

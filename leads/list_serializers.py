@@ -16,7 +16,11 @@ FILTER_SCHEMA = {
         "Fields: company_name, last_name, first_name, email, phone, department, title, industry, prefecture, "
         'website (text); employees (number); created_at, updated_at ("YYYY-MM-DD" or ISO 8601, Asia/Tokyo); '
         'status; owner (user ids); tags (names); unsubscribed (op "is", true/false). '
-        "Ops: eq, ne, contains, startswith, in, empty, not_empty, between, gte, lte, before, after, is."
+        "Ops: eq, ne, contains, startswith, in, empty, not_empty, between, gte, lte, before, after, is. "
+        'Mail activity: {"mail": {"campaign": <campaign id> | "any", "event": "delivered" | "opened" | '
+        '"clicked" | "failed" | "unsubscribed" | "not_opened"}} (human opens and clicks only; "failed" '
+        'includes bounces; "not_opened": sent, not bounced, not opened; with "any": sent at least one '
+        "campaign mail and opened none)."
     ),
     "properties": {"all": {"type": "array", "maxItems": 50, "items": {"type": "object"}}},
     "required": ["all"],
@@ -25,6 +29,7 @@ FILTER_SCHEMA = {
             {"field": "industry", "op": "in", "value": ["IT", "製造"]},
             {"field": "employees", "op": "between", "value": [50, 1000]},
             {"field": "unsubscribed", "op": "is", "value": False},
+            {"mail": {"campaign": "any", "event": "opened"}},
         ]
     },
 }
