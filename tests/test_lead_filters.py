@@ -363,7 +363,7 @@ OK = cond("industry", "eq", "IT")
         ({"all": [cond("owner", "eq", 987654)]}, "User id 987654 is not a user of your company"),
         ({"all": [cond("unsubscribed", "is", "yes")]}, 'The value must be true or false, not "yes"'),
         ({"all": [cond("unsubscribed", "is", 0)]}, "The value must be true or false"),
-        ({"all": [{"mail": {"campaign": 12, "event": "clicked"}}]}, "Mail-activity conditions are not available yet"),
+        ({"all": [{"mail": {"campaign": 987654, "event": "clicked"}}]}, "Campaign id 987654 is not a campaign of"),
         ({"all": [cond("tags", "eq", "")]}, "A value must not be blank"),
     ],
 )

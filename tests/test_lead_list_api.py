@@ -64,7 +64,7 @@ def test_create_returns_the_list_with_its_count_now(api, bob, leads):
         ({"all": [{"field": "employees", "op": "gte", "value": "many"}]}, 'Condition 1 (employees): "many" is not'),
         ({"any": []}, "Nesting is not supported"),
         ({"all": [{"field": "salary", "op": "eq", "value": 1}]}, 'Unknown field "salary"'),
-        ({"all": [{"mail": {"campaign": "any", "event": "opened"}}]}, "Mail-activity conditions are not available yet"),
+        ({"all": [{"mail": {"campaign": "any", "event": "read"}}]}, 'Unknown mail event "read"'),
         ("industry = 'IT'", "must be a JSON object"),
     ],
 )

@@ -118,7 +118,7 @@ def test_new_list_screen_starts_with_one_row_and_every_lead_in_the_preview(engli
     assert 'hx-post="/leads/lists/preview/"' in body
     assert 'hx-trigger="change, input delay:400ms, filter-changed"' in body
     assert "<script>" not in body.replace('<script src="', "")  # no inline scripts (CSP)
-    assert "mail" not in re.findall(r'<option value="(\w+)"', body)
+    assert "mail" in re.findall(r'<option value="(\w+)"', body)  # mail activity is offered (L3)
 
 
 def test_create_list_through_the_form(english, tenant_a, bob, leads):

@@ -12,8 +12,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import SenderDomain
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Message
 from leads.models import Lead, LeadList
+from notifications.models import Notification
 from templates_app.models import EmailTemplate
 from tests import factories
 from tests.campaign_world import make_campaign
@@ -45,6 +46,8 @@ def route_objects(tenant_a_world):
     by_parameter["domain_id"] = SenderDomain.objects.for_tenant(lead.tenant).get().pk
     by_route_prefix["template"] = by_parameter["template_id"] = EmailTemplate.objects.for_tenant(lead.tenant).get().pk
     by_route_prefix["campaign"] = by_parameter["campaign_id"] = Campaign.objects.for_tenant(lead.tenant).get().pk
+    notification = Notification.objects.get(tenant=lead.tenant)
+    by_route_prefix["notification"] = by_parameter["notification_id"] = notification.pk
     return by_route_prefix, by_parameter
 
 
@@ -88,7 +91,14 @@ def tenant_a_world(tenant_a, alice, bob):
     lead_list = factories.make_lead_list(tenant_a, name=SECRET_LIST)
     SenderDomain.objects.create(tenant=tenant_a, domain="alpha-secret.example.jp")
     factories.make_template(tenant_a, name="アルファ秘密テンプレート")
-    make_campaign(tenant_a, bob, name="アルファ秘密キャンペーン", lead_list=lead_list)
+    campaign = make_campaign(tenant_a, bob, name="アルファ秘密キャンペーン", lead_list=lead_list)
+    message = Message.objects.create(
+        tenant=tenant_a, campaign=campaign, lead=lead, email=lead.email, email_normalized=lead.email, token="f" * 32
+    )
+    Notification.objects.create(
+        tenant=tenant_a, recipient=bob, campaign=campaign, message=message, lead=lead, kind="opened",
+        created_at=campaign.created_at,
+    )  # fmt: skip
     return lead, lead_list, bob
 
 
