@@ -198,3 +198,25 @@ def test_an_unknown_message_id_is_accepted_and_ignored(client, provider_campaign
     )
     assert response.status_code == 200
     assert not Event.objects.exists() and not Suppression.objects.exists()
+
+
+def mounted_webhooks() -> list[str]:
+    from tracking.webhook_urls import urlpatterns
+
+    return [f"/anymail/{pattern.pattern}" for pattern in urlpatterns]
+
+
+def test_only_tracking_webhooks_are_mounted():
+    paths = mounted_webhooks()
+    assert "/anymail/postmark/tracking/" in paths and "/anymail/amazon_ses/tracking/" in paths
+    assert not [path for path in paths if "inbound" in path]
+
+
+@pytest.mark.parametrize("path", mounted_webhooks())
+def test_every_provider_webhook_refuses_unauthenticated_and_malformed_posts(client, webhook_secret, path):
+    unauthenticated = client.post(path, "{}", content_type="application/json")
+    malformed = client.post(path, "{not json", content_type="application/json", **auth())
+
+    assert 400 <= unauthenticated.status_code < 500  # 404 for providers that need keys this test does not set
+    assert malformed.status_code < 500
+    assert not Event.objects.exists()

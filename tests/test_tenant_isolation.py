@@ -42,7 +42,7 @@ def route_objects(tenant_a_world):
         "leadlist": lead_list.pk,
         "lead": lead.pk,
     }
-    by_parameter = {"lead_id": lead.pk, "list_id": lead_list.pk, "user_id": user.pk}
+    by_parameter = {"lead_id": lead.pk, "list_id": lead_list.pk, "user_id": user.pk, "link_number": 1}
     by_parameter["domain_id"] = SenderDomain.objects.for_tenant(lead.tenant).get().pk
     by_route_prefix["template"] = by_parameter["template_id"] = EmailTemplate.objects.for_tenant(lead.tenant).get().pk
     by_route_prefix["campaign"] = by_parameter["campaign_id"] = Campaign.objects.for_tenant(lead.tenant).get().pk

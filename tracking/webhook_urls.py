@@ -1,9 +1,10 @@
-"""django-anymail's webhook URLs (K4), each view wrapped so a malformed body is a 400, never a 500.
+"""django-anymail's tracking webhook URLs (K4), each view wrapped so a malformed body is a 400, never a 500.
 
 anymail authenticates a post (basic auth with ANYMAIL_WEBHOOK_SECRET, and the ESP's signature
 where it has one) before it parses the body; a body that then is not what the ESP sends (broken
 JSON, a list where an object belongs) raises inside anymail's parser. That is bad input, not our
-fault: it is logged and refused with 400 so the ESP shows it as failed.
+fault: it is logged and refused with 400 so the ESP shows it as failed. The webhook of a provider
+this installation is not configured for (its signing key or package missing) is a 404.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable
 from functools import wraps
 
 from anymail import urls as anymail_urls
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyInstalled
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import URLPattern
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,10 @@ def refuse_malformed_payloads(view: Callable[..., HttpResponse]) -> Callable[...
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
+        except (AnymailConfigurationError, AnymailImproperlyInstalled):
+            # a provider this installation is not set up for (its signing key or package is missing)
+            logger.error("webhook of an unconfigured provider called at %s", request.path, exc_info=True)
+            raise Http404 from None
         except MALFORMED_PAYLOAD_ERRORS:
             logger.warning("malformed webhook payload at %s", request.path, exc_info=True)
             return HttpResponseBadRequest("malformed webhook payload", content_type="text/plain")
@@ -33,7 +39,9 @@ def refuse_malformed_payloads(view: Callable[..., HttpResponse]) -> Callable[...
     return wrapped
 
 
+# tracking webhooks only: inbound mail is not a feature of the product
 urlpatterns = [
     URLPattern(pattern.pattern, refuse_malformed_payloads(pattern.callback), pattern.default_args, pattern.name)
     for pattern in anymail_urls.urlpatterns
+    if pattern.name.endswith("_tracking_webhook")
 ]
