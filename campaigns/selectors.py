@@ -183,8 +183,18 @@ def sending_progress(campaign: Campaign) -> SendingProgress:
     return _progress(campaign, message_status_counts(campaign.pk))
 
 
-def campaign_progress(campaign: Campaign) -> SendingProgress:
-    """sending_progress, but from the outcome stored at the end when there is one (no count at all)."""
+def campaign_progress(campaign: Campaign, figures: CampaignFigures | None = None) -> SendingProgress:
+    """sending_progress without a count of its own: from figures already read (they counted the messages),
+    or from the outcome stored at the end; counted now only when neither is there."""
+    if figures is not None:
+        by_status = {
+            MessageStatus.SENT: figures.sent,
+            MessageStatus.FAILED: figures.send_failed,
+            MessageStatus.SKIPPED: figures.skipped,
+            MessageStatus.UNKNOWN: figures.unknown,
+            MessageStatus.PENDING: figures.in_flight,
+        }
+        return _progress(campaign, by_status)
     if campaign.outcome_counts:
         return _progress(campaign, campaign.outcome_counts)
     return sending_progress(campaign)

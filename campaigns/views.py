@@ -228,7 +228,7 @@ def detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "campaign": campaign,
         # the list as it is now only matters before sending; afterwards the campaign keeps its own figures
         "breakdown": selectors.recipient_breakdown(campaign.lead_list) if before_sending else None,
-        "progress": selectors.campaign_progress(campaign),
+        "progress": selectors.campaign_progress(campaign, stats),
         "stats": stats,
         "chart_data": _chart_data(stats) if stats and stats.timeline else None,
         "can_change": campaign.owner_id == request.user.pk,

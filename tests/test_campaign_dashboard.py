@@ -208,3 +208,30 @@ def test_the_csv_keeps_recipients_whose_lead_was_deleted(bob_client, read_campai
     _header, *rows = read_csv(bob_client.get(f"/campaigns/{read_campaign.pk}/results.csv"))
     sato = next(row for row in rows if row[0] == SATO)
     assert sato[1:3] == ["", ""]
+
+
+def message_counts(client, path: str) -> list[str]:
+    """The queries a page makes that count campaign messages."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and '"campaigns_message"' in q["sql"]]
+
+
+def test_a_finished_campaigns_dashboard_counts_no_messages_and_a_sending_one_counts_them_once(
+    bob_client, sent_campaign, tenant_a, bob, settings
+):
+    from campaigns import services
+
+    assert message_counts(bob_client, f"/campaigns/{sent_campaign.pk}/") == []
+    assert message_counts(bob_client, f"/campaigns/{sent_campaign.pk}/?status=sent&page=1") == []
+
+    sending = make_campaign(tenant_a, bob, lead_list=sent_campaign.lead_list, name="送信中の案内")
+    services.request_send(sending)
+    services.start_sending(sending.pk)
+    page = bob_client.get(f"/campaigns/{sending.pk}/").content.decode()
+    assert text_of(page, "progress-remaining") == "2" and text_of(page, "figure-sent") == "0"
+    [grouped, *paginator] = message_counts(bob_client, f"/campaigns/{sending.pk}/")
+    assert "GROUP BY" in grouped and len(paginator) <= 1  # the figures' count feeds the progress block too

@@ -6,15 +6,16 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!canvas || !source || typeof window.Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
   const colours = ["#2563eb", "#d97706"];
+  const line = data.labels.length > 1; // one hour of activity is drawn as bars
   new window.Chart(canvas, {
-    type: data.labels.length > 1 ? "line" : "bar",
+    type: line ? "line" : "bar",
     data: {
       labels: data.labels,
       datasets: data.datasets.map((dataset, index) => ({
         label: dataset.label,
         data: dataset.data,
         borderColor: colours[index % colours.length],
-        backgroundColor: colours[index % colours.length] + "33",
+        backgroundColor: line ? colours[index % colours.length] + "33" : colours[index % colours.length],
         fill: false,
         tension: 0.2,
         pointRadius: data.labels.length > 48 ? 0 : 3,
