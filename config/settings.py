@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "campaigns",
     "tracking",
     "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": 15.0},
     "sweep-stalled-sending": {"task": "campaigns.sweep_stalled_sending", "schedule": 15.0},
+    "sync-salesforce": {"task": "integrations.sync_salesforce", "schedule": 30.0},
 }
 
 # The send path (campaigns/delivery.py). Timeouts in seconds.
@@ -191,6 +193,15 @@ SENDING_CLAIM_TIMEOUT = env.float("SENDING_CLAIM_TIMEOUT", default=300.0)  # cla
 SENDING_HANDOVER_TIMEOUT = env.float("SENDING_HANDOVER_TIMEOUT", default=300.0)  # left mid hand-over: unknown
 SENDING_STALL_SECONDS = env.float("SENDING_STALL_SECONDS", default=60.0)  # no batch for this long: chain restarted
 SENDING_RATE_PER_DOMAIN = env.float("SENDING_RATE_PER_DOMAIN", default=5.0)  # mails/s per recipient domain per tenant
+
+# Salesforce (I1): saved credentials are encrypted with Fernet. SALESFORCE_ENCRYPTION_KEY is a Fernet key
+# (Fernet.generate_key()), or several comma-separated to rotate (the first encrypts, any decrypts); unset, a key is
+# derived from SECRET_KEY (HKDF-SHA256), and changing SECRET_KEY then means entering the credentials again.
+SALESFORCE_ENCRYPTION_KEY = env.list("SALESFORCE_ENCRYPTION_KEY", default=[])
+# A tenant's Salesforce URL must be https on one of these domains (or a subdomain): no request goes anywhere else
+SALESFORCE_HOST_SUFFIXES = env.list(
+    "SALESFORCE_HOST_SUFFIXES", default=["salesforce.com", "force.com", "salesforce.mil"]
+)
 
 # Mail: SMTP (the local catcher in development) or a provider through django-anymail.
 ESP = env("ESP", default="")
