@@ -17,6 +17,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("settings/", include("accounts.settings_urls")),
     path("notifications/", include("notifications.urls")),
+    path("", include("integrations.urls")),  # /settings/salesforce/ and /integrations/salesforce/ (I1)
     path("outbox/", include("campaigns.outbox_urls")),  # the local mail catcher's outbox; its views 404 unless DEBUG
     # a test mail's unsubscribe link (tracking_links.TEST_MAIL_TOKEN); real tokens are served by tracking
     path("u/test/", campaign_views.test_unsubscribe_notice, name="test_unsubscribe"),
