@@ -145,14 +145,14 @@ class Message(models.Model):
     error = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # first-time results (K1–K5): set once by tracking, read by filters and the timeline; figures use counters
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
-    clicked_at = models.DateTimeField(_("clicked"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
     machine_opened_at = models.DateTimeField(null=True, blank=True)
     machine_clicked_at = models.DateTimeField(null=True, blank=True)
-    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
-    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
-    complained_at = models.DateTimeField(_("complained"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    bounced_at = models.DateTimeField(_("bounced at"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("complained at"), null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

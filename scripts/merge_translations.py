@@ -1,5 +1,7 @@
 """Fill the Japanese catalogue from locale/ja/pending-*.json ({"msgid": "訳"}) and compile it.
 
+A plural is {"msgid": {"msgid": ..., "msgid_plural": ..., "msgstr": ["訳"]}} (or "msgstr": "訳").
+
 Run after `make messages` has added new msgids; the pending files are deleted once merged.
 Usage: .venv/bin/python scripts/merge_translations.py
 """
@@ -24,9 +26,11 @@ def main() -> None:
         if entry.obsolete:
             continue
         text = translations.get(entry.msgid)
+        if isinstance(text, dict):  # a plural: {"msgid": ..., "msgid_plural": ..., "msgstr": [one per form]}
+            text = text["msgstr"] if isinstance(text["msgstr"], str) else text["msgstr"][0]
         if text is not None:
             if entry.msgid_plural:
-                entry.msgstr_plural = {0: text}
+                entry.msgstr_plural = {0: text}  # Japanese has one plural form
             else:
                 entry.msgstr = text
             entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]

@@ -30,22 +30,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='bounced_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='bounced'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='bounced at'),
         ),
         migrations.AddField(
             model_name='message',
             name='clicked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='clicked'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='clicked at'),
         ),
         migrations.AddField(
             model_name='message',
             name='complained_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='complained'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='complained at'),
         ),
         migrations.AddField(
             model_name='message',
             name='delivered_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='delivered'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='delivered at'),
         ),
         migrations.AddField(
             model_name='message',
@@ -60,12 +60,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='opened_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='opened'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='opened at'),
         ),
         migrations.AddField(
             model_name='message',
             name='unsubscribed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='unsubscribed'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='unsubscribed at'),
         ),
         migrations.AddIndex(
             model_name='message',
