@@ -231,7 +231,8 @@ class Rates:
     """Shares as fractions (0.25 is 25 %); None where the denominator is 0.
 
     delivered: delivered / sent. opened, clicked, unsubscribed: of the delivered mail (a mail that did
-    not arrive cannot be opened); unique recipients, people only (machine activity is left out).
+    not arrive cannot be opened); unique recipients, people only (machine activity is left out). With a
+    provider whose delivery reports lag behind the opens, a share of delivered can pass 1 for a while.
     """
 
     delivered: float | None
@@ -241,6 +242,8 @@ class Rates:
 
     @property
     def percent(self) -> Rates:
+        """The same shares in percent, rounded to one decimal (25.0), as the screens show them."""
+
         def scaled(value: float | None) -> float | None:
             return None if value is None else round(value * 100, 1)
 
