@@ -63,6 +63,8 @@ def test_the_index_shows_each_sent_campaigns_figures_and_rates(bob_client, read_
         "failed": "0",
     }
     assert "100.0%" in page and "50.0%" in page  # delivered of sent; opened, clicked, unsubscribed of delivered
+    headings = re.findall(r'<th scope="col" class="num">([^<]+)</th>', page)
+    assert headings == ["送信数", "到達数", "開封数", "クリック数", "配信停止数", "失敗"]  # D1's wording
     draft_row = re.search(rf'<tr data-campaign="{draft.pk}">(.*?)</tr>', page, re.S).group(1)
     assert "data-figure" not in draft_row and "—" in draft_row
 
@@ -100,6 +102,7 @@ def test_the_dashboard_shows_the_figures_people_and_machines_and_the_exclusions(
     for reason in ("suppressed", "info", "invalid", "duplicate"):
         assert text_of(page, f"excluded-{reason}") == "0"
     assert "送信開始時に除外" in page  # the exclusion breakdown's heading (Japanese UI)
+    assert "CSVダウンロード" in page and f'href="/campaigns/{read_campaign.pk}/results.csv"' in page
     assert text_of(page, "progress-sent") == "2"  # the progress block still works, from the stored outcome
 
 
@@ -173,8 +176,11 @@ def test_the_csv_has_every_recipients_outcome_in_japan_time(bob_client, read_cam
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
     header, *rows = read_csv(response)
-    assert header[:5] == ["メールアドレス", "会社名", "氏名", "ステータス", "送信日時"] and header[-1] == "理由"
-    assert len(header) == 12
+    assert header == [
+        "メールアドレス", "会社名", "氏名", "ステータス", "送信日時", "到達日時", "開封日時", "クリック日時",
+        "配信停止日時", "バウンス日時", "迷惑メール報告日時", "理由",
+    ]  # fmt: skip
+    assert "%E9%85%8D%E4%BF%A1%E7%B5%90%E6%9E%9C.csv" in response["Content-Disposition"]  # …_配信結果.csv
     by_email = {row[0]: row for row in rows}
     assert set(by_email) == {YAMADA, SATO}
     yamada = Message.objects.get(campaign=read_campaign, email_normalized=YAMADA)
