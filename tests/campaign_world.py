@@ -89,7 +89,9 @@ def send_in_process(campaign: Campaign, *, sent_ago: timedelta = timedelta(hours
     started = start_sending(campaign.pk)
     assert started.status == "sending", started.status_note
     run_until_idle(started)
-    Message.objects.filter(campaign=started).update(sent_at=timezone.now() - sent_ago)
+    sent_at = timezone.now() - sent_ago
+    Message.objects.filter(campaign=started).update(sent_at=sent_at)
+    Message.objects.filter(campaign=started, delivered_at__isnull=False).update(delivered_at=sent_at)
     started.refresh_from_db()
     return started
 

@@ -22,9 +22,10 @@ from tracking.selectors import message_for_unsubscribe, tracked_message
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-def _uncached(response: HttpResponse) -> HttpResponse:
+def _uncached(response: HttpResponse, referrer_policy: str = "no-referrer") -> HttpResponse:
+    """Never cached; the token in the URL is never passed on as a referrer to another site."""
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = referrer_policy
     return response
 
 
@@ -78,4 +79,5 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     else:
         done = is_suppressed(message.tenant, message.email_normalized)
     context = {"message": message, "sender": message.tenant.legal_sender_name or message.tenant.name, "done": done}
-    return _uncached(render(request, "tracking/unsubscribe.html", context))
+    # same-origin, not no-referrer: with no-referrer browsers post the form with "Origin: null", which CSRF refuses
+    return _uncached(render(request, "tracking/unsubscribe.html", context), referrer_policy="same-origin")
