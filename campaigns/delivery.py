@@ -306,6 +306,12 @@ def finish_if_done(campaign_id: int) -> bool:
     )
 
 
+def uncounted_cancelled_ids() -> list[int]:
+    """Cancelled campaigns whose outcome is not stored yet (a mail was in flight at the cancel)."""
+    cancelled = Campaign.objects.filter(status=CampaignStatus.CANCELLED, outcome_counts={})
+    return list(cancelled.values_list("id", flat=True))
+
+
 def sweep_stalled(now=None) -> dict[str, int]:
     """Claims of dead workers go back to pending; hand-overs they left become unknown (never re-sent)."""
     now = now or _now()

@@ -42,6 +42,9 @@ def sweep_stalled_sending() -> dict[str, int]:
     for campaign_id in delivery.stalled_campaign_ids():
         fan_out(campaign_id)
         delivery.finish_if_done(campaign_id)
+    # a cancel while a dead worker was handing a mail over: counted once that mail became unknown above
+    for campaign_id in delivery.uncounted_cancelled_ids():
+        delivery.finish_if_done(campaign_id)
     return result
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns import delivery, selectors, services
+from campaigns import delivery, selectors, services, tasks
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from leads.services import suppress_address
 from tests import factories
@@ -340,3 +340,18 @@ def test_the_schema_documents_the_stats_response(db):
     reference = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     component = schema["components"]["schemas"][reference.rpartition("/")[2]]
     assert set(component["properties"]) >= CONTRACT_FIELDS
+
+
+def test_a_worker_that_died_handing_over_at_cancel_time_is_counted_by_the_sweeper(sending, settings):
+    claim, [first, *_rest] = delivery.claim_batch(sending, 1)
+    assert delivery._mark_sending(first, claim)  # ... and then the worker is killed
+    cancelled = services.cancel_campaign(sending)
+    assert cancelled.outcome_counts == {}
+    settings.SENDING_HANDOVER_TIMEOUT = 0
+    Message.objects.filter(pk=first.pk).update(claimed_at=timezone.now() - timedelta(seconds=1))
+
+    tasks.sweep_stalled_sending()
+
+    cancelled.refresh_from_db()
+    assert cancelled.status == CampaignStatus.CANCELLED
+    assert cancelled.outcome_counts == {"sent": 0, "failed": 0, "skipped": 2, "unknown": 1}

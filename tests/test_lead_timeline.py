@@ -233,7 +233,7 @@ def test_api_returns_the_timeline_newest_first_paginated(client, bob_api, campai
     }
     assert [delivered["kind"], sent["kind"], created["kind"]] == ["mail-delivered", "mail-sent", "created"]
     assert created["campaign"] is None and created["url"] is None
-    assert click["at"] > delivered["at"] > sent["at"] > created["at"]  # ISO 8601 in one time zone
+    assert click["at"] > delivered["at"] >= sent["at"] > created["at"]  # ISO 8601; SMTP delivers on acceptance
 
 
 def test_api_pages_follow_drf(client, bob_api, campaign):
