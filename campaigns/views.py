@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable
 from functools import cached_property, wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -24,8 +20,9 @@ from campaigns import selectors, services
 from campaigns.forms import CampaignForm, ScheduleForm, TestSendForm
 from campaigns.models import Campaign, CampaignStatus, MessageStatus
 from campaigns.preview import preview_campaign
+from campaigns.results_csv import results_csv_lines
 from campaigns.rules import Problems, scheduling_problems, sending_problems
-from leads.csv_export import attachment_header, neutralise
+from leads.csv_export import csv_download
 from leads.models import LeadList
 
 CAMPAIGNS_PER_PAGE = 50
@@ -241,81 +238,13 @@ def detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(request, "campaigns/detail.html", context)
 
 
-CSV_ROWS_PER_WRITE = 500
-
-
-class _Line:
-    """A file-like object for csv.writer that hands back what it is given."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _tokyo_time(value: datetime | None) -> str:
-    return timezone.localtime(value, timezone.get_default_timezone()).strftime("%Y/%m/%d %H:%M") if value else ""
-
-
-def _results_csv_lines(header: list[str], status_labels: dict[str, str], rows) -> Iterator[bytes]:
-    """The results CSV as UTF-8 with a byte order mark (Japanese Excel), CRLF, formula-like cells neutralised;
-    every text cell goes through leads.csv_export.neutralise (CSV injection)."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield codecs.BOM_UTF8 + writer.writerow(header).encode("utf-8")
-    batch: list[str] = []
-    for row in rows:
-        cells = [
-            neutralise(row.email),
-            neutralise(row.company_name),
-            neutralise(row.full_name),
-            status_labels.get(row.status, row.status),
-            *(
-                _tokyo_time(at)
-                for at in (
-                    row.sent_at,
-                    row.delivered_at,
-                    row.opened_at,
-                    row.clicked_at,
-                    row.unsubscribed_at,
-                    row.bounced_at,
-                    row.complained_at,
-                )
-            ),
-            neutralise(row.error),
-        ]
-        batch.append(writer.writerow(cells))
-        if len(batch) >= CSV_ROWS_PER_WRITE:
-            yield "".join(batch).encode("utf-8")
-            batch = []
-    if batch:
-        yield "".join(batch).encode("utf-8")
-
-
 @mail_plan_required
 @require_GET
 def results_csv(request: HttpRequest, campaign_id: int) -> StreamingHttpResponse:
     """CSVダウンロード: every recipient's outcome (D2), streamed; times in Japan time."""
     campaign = _visible_campaign(request, campaign_id)
-    # translated now: the rows are written after the view returns, when the request's language is gone
-    header = [
-        _("Email address"),
-        _("Company name"),
-        _("Name"),
-        _("Status"),
-        _("Sent at"),
-        _("Delivered at"),
-        _("Opened at"),
-        _("Clicked at"),
-        _("Unsubscribed at"),
-        _("Bounced at"),
-        _("Complained at"),
-        _("Reason"),
-    ]
-    status_labels = {value: str(label) for value, label in MessageStatus.choices}
-    lines = _results_csv_lines(header, status_labels, selectors.recipient_outcomes(campaign))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     filename = _("%(name)s results.csv") % {"name": campaign.name}
-    response["Content-Disposition"] = attachment_header(filename)
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_download(results_csv_lines(selectors.recipient_outcomes(campaign)), filename)
 
 
 @mail_plan_required

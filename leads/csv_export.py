@@ -67,19 +67,24 @@ def lead_cells(lead: Lead) -> list[str]:
     return [neutralise(cell) for cell in cells]
 
 
-def export_lines(leads: QuerySet[Lead]) -> Iterator[str]:
-    """The CSV text in pieces: header first, then the leads (no BOM)."""
+def csv_lines(header: list[str], rows: Iterable[list[str]]) -> Iterator[str]:
+    """CSV text in pieces (CRLF, no BOM): the header, then the rows a few hundred at a time."""
     writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield writer.writerow(EXPORT_HEADERS)
-    leads = leads.select_related("owner").prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
+    yield writer.writerow(header)
     batch: list[str] = []
-    for lead in leads.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        batch.append(writer.writerow(lead_cells(lead)))
+    for cells in rows:
+        batch.append(writer.writerow(cells))
         if len(batch) >= ROWS_PER_WRITE:
             yield "".join(batch)
             batch = []
     if batch:
         yield "".join(batch)
+
+
+def export_lines(leads: QuerySet[Lead]) -> Iterator[str]:
+    """The leads CSV text in pieces: header first, then the leads (no BOM)."""
+    leads = leads.select_related("owner").prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
+    return csv_lines(EXPORT_HEADERS, (lead_cells(lead) for lead in leads.iterator(chunk_size=EXPORT_CHUNK_SIZE)))
 
 
 def _encoded(lines: Iterable[str]) -> Iterator[bytes]:
@@ -99,12 +104,17 @@ def attachment_header(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def stream_leads_csv(leads: QuerySet[Lead], filename: str) -> StreamingHttpResponse:
-    """A download of these leads as CSV; `filename` may be Japanese (RFC 5987 filename*)."""
-    response = StreamingHttpResponse(_encoded(export_lines(leads)), content_type="text/csv; charset=utf-8")
+def csv_download(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
+    """A streamed CSV download, UTF-8 with a byte order mark (Japanese Excel); `filename` may be Japanese."""
+    response = StreamingHttpResponse(_encoded(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = attachment_header(filename)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def stream_leads_csv(leads: QuerySet[Lead], filename: str) -> StreamingHttpResponse:
+    """A download of these leads as CSV."""
+    return csv_download(export_lines(leads), filename)
 
 
 def write_row_errors_csv(errors: Iterable[RowError], file: IO[str]) -> None:
