@@ -22,6 +22,7 @@ from campaigns.models import Campaign, CampaignStatus, MessageStatus
 from campaigns.preview import preview_campaign
 from campaigns.results_csv import results_csv_lines
 from campaigns.rules import Problems, scheduling_problems, sending_problems
+from integrations.salesforce.selectors import salesforce_summary
 from leads.csv_export import csv_download
 from leads.models import LeadList
 
@@ -227,6 +228,7 @@ def detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "breakdown": selectors.recipient_breakdown(campaign.lead_list) if before_sending else None,
         "progress": selectors.campaign_progress(campaign, stats),
         "stats": stats,
+        "salesforce": salesforce_summary(campaign),  # None unless the campaign records to Salesforce (C11)
         "chart_data": _chart_data(stats) if stats and stats.timeline else None,
         "can_change": campaign.owner_id == request.user.pk,
         "schedule_form": ScheduleForm(initial={"scheduled_at": campaign.scheduled_at}),

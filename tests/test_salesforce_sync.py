@@ -435,6 +435,9 @@ def test_retry_failed_button_queues_the_failed_records_and_returns_to_the_campai
     sync.run()
     assert sync.run() == {}  # nothing due by itself
     url = f"/integrations/salesforce/campaigns/{synced_campaign.pk}/retry/"
+    page = bob_client.get(f"/campaigns/{synced_campaign.pk}/").content.decode()
+    assert 'id="salesforce-recorded">1<' in page and 'id="salesforce-failed">1<' in page
+    assert "入力規則違反" in page and f'action="{url}"' in page
 
     assert bob_client.get(url).status_code == 405
     response = bob_client.post(url)  # the owner
