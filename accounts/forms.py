@@ -1,8 +1,11 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts import login_throttle
+from accounts.client_address import client_ip
 from accounts.models import Role, User
 
 
@@ -13,7 +16,23 @@ class EmailLoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("The email address or password is wrong."),
         "inactive": _("This account is disabled."),
+        "locked": _("Too many failed sign-ins. Wait %(minutes)s minutes, then try again."),
     }
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request) if self.request else None
+        if email and login_throttle.is_locked(email, ip):
+            minutes = max(1, settings.LOGIN_LOCK_SECONDS // 60)
+            raise forms.ValidationError(self.error_messages["locked"], code="locked", params={"minutes": minutes})
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if email:
+                login_throttle.record_failure(email, ip)
+            raise
+        login_throttle.clear(email)
+        return cleaned
 
 
 class NewUserForm(forms.Form):

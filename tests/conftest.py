@@ -17,6 +17,15 @@ pytest_plugins = ["tests.mail_catcher", "tests.campaign_world", "tests.celery_wo
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache_per_test(settings, request):
+    """Login failures and per-IP request counts live in the cache: every test starts with none counted
+    (the machine's Redis is shared by the whole run, and its database also carries the test broker)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    }
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashers cost most of a test's time; the login code path stays the same."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from accounts.client_address import client_ip
 from campaigns.tracking_links import HONEYPOT_LINK_NUMBER
 
 OPEN_TOO_SOON = timedelta(seconds=2)
@@ -85,7 +86,7 @@ class RequestFacts:
         return cls(
             method=request.method,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
         )
 
 

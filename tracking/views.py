@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from leads.selectors import is_suppressed
 from tracking import services
 from tracking.machine_activity import RequestFacts
+from tracking.rate_limits import limited_per_ip
 from tracking.selectors import message_for_unsubscribe, tracked_message
 
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -29,6 +30,7 @@ def _uncached(response: HttpResponse, referrer_policy: str = "no-referrer") -> H
     return response
 
 
+@limited_per_ip("tracking", "TRACKING_REQUESTS_PER_IP_PER_MINUTE")
 @require_http_methods(["GET", "HEAD"])
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     message = tracked_message(token)
@@ -38,6 +40,7 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     return _uncached(HttpResponse(TRANSPARENT_GIF, content_type="image/gif"))
 
 
+@limited_per_ip("tracking", "TRACKING_REQUESTS_PER_IP_PER_MINUTE")
 @require_http_methods(["GET", "HEAD"])
 def click(request: HttpRequest, token: str, link_number: int) -> HttpResponse:
     if request.GET:  # our links carry no query; anything added (url=...) is not a link we made
@@ -60,6 +63,7 @@ def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
     return CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(request, None, (), {})
 
 
+@limited_per_ip("tracking", "TRACKING_REQUESTS_PER_IP_PER_MINUTE")
 @csrf_exempt  # the one-click POST comes from mail providers without cookies; the page's form is checked below
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:

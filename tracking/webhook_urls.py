@@ -18,6 +18,8 @@ from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyInsta
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import URLPattern
 
+from tracking.rate_limits import limited_per_ip
+
 logger = logging.getLogger(__name__)
 
 MALFORMED_PAYLOAD_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
@@ -40,8 +42,12 @@ def refuse_malformed_payloads(view: Callable[..., HttpResponse]) -> Callable[...
 
 
 # tracking webhooks only: inbound mail is not a feature of the product
+def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return limited_per_ip("webhook", "WEBHOOK_REQUESTS_PER_IP_PER_MINUTE")(refuse_malformed_payloads(view))
+
+
 urlpatterns = [
-    URLPattern(pattern.pattern, refuse_malformed_payloads(pattern.callback), pattern.default_args, pattern.name)
+    URLPattern(pattern.pattern, _guarded(pattern.callback), pattern.default_args, pattern.name)
     for pattern in anymail_urls.urlpatterns
     if pattern.name.endswith("_tracking_webhook")
 ]

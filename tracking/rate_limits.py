@@ -1,0 +1,49 @@
+"""Per-IP request limits of the public endpoints (tracking links, unsubscribe page, provider webhooks).
+
+A fixed one-minute window per client IP and scope, counted in the cache (Redis in production: one
+INCR per request). Over the limit the answer is 429 with Retry-After and nothing is recorded. The
+limits are generous — a provider's image proxy fetches for many recipients from few addresses —
+and exist to stop floods, not readers. 0 switches a scope's limit off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+from accounts.client_address import client_ip
+
+View = Callable[..., HttpResponse]
+WINDOW_SECONDS = 60
+
+
+def _count(scope: str, ip: str) -> int:
+    key = f"rate:{scope}:{ip}:{int(time.time() // WINDOW_SECONDS)}"
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request
+        if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
+            return 1
+        return cache.incr(key)
+
+
+def limited_per_ip(scope: str, setting: str) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            limit = getattr(settings, setting)
+            ip = client_ip(request)
+            if limit and ip and _count(scope, ip) > limit:
+                response = HttpResponse("too many requests\n", status=429, content_type="text/plain")
+                response["Retry-After"] = str(WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
