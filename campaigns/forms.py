@@ -106,6 +106,7 @@ class CampaignForm(forms.ModelForm):
             subject=cleaned.get("subject") or "",
             from_email=(cleaned.get("from_email") or "").strip(),
             reply_to=(cleaned.get("reply_to") or "").strip(),
+            from_name=cleaned.get("from_name") or "",
         )
         for field, messages in problems.items():
             for message in messages:

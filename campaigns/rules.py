@@ -35,11 +35,20 @@ def subject_line_problems(subject: str) -> list[str]:
     return []
 
 
-def always_problems(*, subject: str, from_email: str, reply_to: str) -> Problems:
+def sender_name_problems(from_name: str) -> list[str]:
+    """The sender name goes into the From header: one line, like the subject."""
+    if "\r" in from_name or "\n" in from_name:
+        return [_("The sender name must be a single line.")]
+    return []
+
+
+def always_problems(*, subject: str, from_email: str, reply_to: str, from_name: str = "") -> Problems:
     """Checked on every save, drafts included: things that can never be stored."""
     problems: Problems = {}
     for message in subject_line_problems(subject):
         _add(problems, "subject", message)
+    for message in sender_name_problems(from_name):
+        _add(problems, "from_name", message)
     for field, value in (("from_email", from_email), ("reply_to", reply_to)):
         if value and not is_valid_email(value):
             _add(problems, field, _("“%(value)s” is not a valid email address.") % {"value": value})
@@ -86,7 +95,12 @@ def _required_problems(campaign: Campaign, problems: Problems) -> None:
 
 def content_and_sender_problems(campaign: Campaign) -> Problems:
     """What a test send needs too: renderable content and a sender on a registered domain."""
-    problems = always_problems(subject=campaign.subject, from_email=campaign.from_email, reply_to=campaign.reply_to)
+    problems = always_problems(
+        subject=campaign.subject,
+        from_email=campaign.from_email,
+        reply_to=campaign.reply_to,
+        from_name=campaign.from_name,
+    )
     for field, messages in content_problems(subject=campaign.subject, body_html=campaign.body_html).items():
         problems.setdefault(field, []).extend(messages)
     from_email_usable = campaign.from_email and "from_email" not in problems

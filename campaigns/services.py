@@ -72,7 +72,12 @@ def _apply(campaign: Campaign, fields: dict[str, Any]) -> None:
     campaign.body_html = clean_body_html(campaign.body_html)
     campaign.from_email = campaign.from_email.strip()
     campaign.reply_to = campaign.reply_to.strip()
-    problems = always_problems(subject=campaign.subject, from_email=campaign.from_email, reply_to=campaign.reply_to)
+    problems = always_problems(
+        subject=campaign.subject,
+        from_email=campaign.from_email,
+        reply_to=campaign.reply_to,
+        from_name=campaign.from_name,
+    )
     if problems:
         raise CampaignRefused(problems)
 

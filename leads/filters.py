@@ -67,6 +67,7 @@ MAX_CONDITIONS = 50
 MAX_LIST_VALUES = 1000
 MAX_TEXT_LENGTH = 500
 MAX_NUMBER = 2_147_483_647  # PostgreSQL integer
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON can carry them ("\ud800"); UTF-8 and PostgreSQL cannot
 
 TEXT, NUMBER, DATE, STATUS, OWNER, TAGS, FLAG = "text", "number", "date", "status", "owner", "tags", "flag"
 
@@ -149,6 +150,8 @@ class FilterError(ValueError):
 def shown(value: Any) -> str:
     """A value as the user wrote it, for an error message (JSON, shortened)."""
     text = json.dumps(value, ensure_ascii=False, default=str)
+    if LONE_SURROGATE.search(text):  # JSON's "\ud800" escape: shown as written, never as text that cannot encode
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -346,6 +349,8 @@ def text_values(value: Any, op: str, problem: ConditionProblem) -> list[str]:
             raise problem(_("A value may have at most %(max)s characters.") % {"max": MAX_TEXT_LENGTH})
         if "\x00" in item:
             raise problem(_("A value must not contain NUL characters."))
+        if LONE_SURROGATE.search(item):
+            raise problem(_("A value must not contain unpaired surrogate characters (text that is not valid Unicode)."))
     return list(dict.fromkeys(values))
 
 

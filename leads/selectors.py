@@ -37,6 +37,8 @@ def leads_for_index(tenant: Tenant, *, search: str = "", sort: str = DEFAULT_LEA
 def lead_search_q(search: str) -> Q:
     query = Q()
     for word in search.split()[:5]:
+        if "\x00" in word:  # no stored text holds NUL (PostgreSQL refuses it): the word matches nothing
+            return Q(pk__in=[])
         query &= (
             Q(company_name__icontains=word)
             | Q(last_name__icontains=word)

@@ -1,0 +1,186 @@
+"""A corpus of hostile values (tests/data/hostile_values.jsonl) pushed through every form of the screens.
+
+Each test sends every value of the corpus and proves three things:
+- nothing answers 500;
+- a value a field accepts is stored unchanged, except the documented normalisations named where
+  they apply (form fields and API text fields are trimmed; bytes that are not UTF-8 arrive as U+FFFD
+  through form posts; rich-text bodies are reduced to the bleach allow-list);
+- a value a field refuses is refused with an error on that field (a form error beside it, or a 400
+  naming it), and pages that show stored values contain none of their markup unescaped.
+
+The corpus loader, the wire helpers and the page check live here; the API, CSV import and public
+endpoint modules (test_hostile_inputs_*.py) and the browser test import them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+CORPUS = Path(__file__).parent / "data" / "hostile_values.jsonl"
+KINDS = (
+    "xss",
+    "template_injection",
+    "sql",
+    "filter_language",
+    "header_injection",
+    "overlong",
+    "control",
+    "unicode",
+    "csv_formula",
+    "path",
+    "merge_tag",
+    "japanese",
+)
+
+
+@dataclass(frozen=True)
+class Hostile:
+    number: int  # 1-based line of the corpus file
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        return f"#{self.number} {self.kind} {shown!r}"
+
+
+@cache
+def hostile_values() -> tuple[Hostile, ...]:
+    """The corpus: one JSON object a line, {"kind", "value"} and for long values {"repeat", "prefix", "suffix"}.
+
+    JSON's escapes carry what a text file cannot show: NUL and other control characters, CR/LF, and
+    lone surrogates ("\\ud800"), which are kept as they are (the tests decide how each reaches the server).
+    """
+    values = []
+    for number, line in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        value = entry.get("prefix", "") + entry["value"] * entry.get("repeat", 1) + entry.get("suffix", "")
+        values.append(Hostile(number, entry["kind"], value))
+    return tuple(values)
+
+
+def test_the_corpus_is_large_and_covers_every_kind():
+    values = hostile_values()
+    assert len(values) >= 200
+    assert {value.kind for value in values} == set(KINDS)
+    assert len({value.value for value in values}) == len(values)
+    assert any(len(value.value) >= 10_000 for value in values)
+    assert any(has_lone_surrogate(value.value) for value in values)
+    assert any("\x00" in value.value for value in values)
+
+
+# ---------------------------------------------------------------------------------------------
+# How a value travels
+
+
+def has_lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= character <= "\udfff" for character in text)
+
+
+def through_a_form(value: str) -> str:
+    """The value as a form post delivers it: sent as UTF-8 (a lone surrogate as its raw bytes), decoded by
+    Django with errors="replace", so bytes that are not UTF-8 arrive as U+FFFD (documented normalisation)."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def post_form(client, url: str, data: dict, **extra):
+    """POST urlencoded exactly as given (Django's test client would refuse to encode a lone surrogate)."""
+    body = urlencode(data, doseq=True, encoding="utf-8", errors="surrogatepass")
+    return client.post(url, body, content_type="application/x-www-form-urlencoded", **extra)
+
+
+def send_json(client, method: str, url: str, payload) -> object:
+    """JSON with \\u escapes (ensure_ascii), so lone surrogates and NUL reach the server as a client can send them."""
+    return getattr(client, method)(url, json.dumps(payload), content_type="application/json")
+
+
+def answers_500s(client):
+    """The client reports a server error as a 500 response (collected as a finding) instead of raising it."""
+    client.raise_request_exception = False
+    return client
+
+
+class Findings(list):
+    """Problems collected over the whole corpus, reported together at the end."""
+
+    def check(self, condition: bool, hostile: Hostile | str, problem: str) -> bool:
+        if not condition:
+            self.append(f"{hostile}: {problem}")
+        return condition
+
+    def assert_none(self) -> None:
+        assert not self, f"{len(self)} problems:\n" + "\n".join(self[:40])
+
+
+# ---------------------------------------------------------------------------------------------
+# Output escaping
+
+
+class _PageScanner(HTMLParser):
+    """Finds markup a stored value could have brought into a page: scripts, handlers, script URLs."""
+
+    URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "data", "srcdoc_url"})
+    FOREIGN_TAGS = frozenset({"svg", "math", "object", "embed", "base", "meta", "marquee", "video", "source", "x"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        static = (attributes.get("src") or "").startswith("/static/") or attributes.get("type") == "application/json"
+        if tag == "script" and not static:
+            self.problems.append(f"inline <script> {attrs}")
+        if tag in self.FOREIGN_TAGS and not (tag == "meta" and "http-equiv" not in attributes):
+            self.problems.append(f"<{tag}> in the page")
+        if tag == "iframe" and "allow-scripts" in (attributes.get("sandbox") or "allow-scripts"):
+            self.problems.append(f"<iframe> without a script-free sandbox {attrs}")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"event handler {name}={value!r} on <{tag}>")
+            if name in self.URL_ATTRIBUTES and value:
+                squeezed = re.sub(r"[\s\x00-\x1f]+", "", value).lower()
+                if squeezed.startswith(("javascript:", "vbscript:", "data:text/html")):
+                    self.problems.append(f"script URL {name}={value!r} on <{tag}>")
+
+
+MARKUP = re.compile(r"[<>\"'&]")
+
+
+def page_problems(html: str, values: list[str] = ()) -> list[str]:
+    """Unescaped markup in a page: the scanner's findings, and any of `values` (with markup) verbatim."""
+    scanner = _PageScanner()
+    scanner.feed(html)
+    scanner.close()
+    problems = scanner.problems
+    for value in values:
+        if len(value) >= 6 and MARKUP.search(value) and value in html:
+            problems.append(f"value shown unescaped: {value[:60]!r}")
+    return problems
+
+
+def check_page(findings: Findings, response, hostile: Hostile | str, values: list[str] = ()) -> None:
+    if not findings.check(response.status_code == 200, hostile, f"page answered {response.status_code}"):
+        return
+    html = response.content.decode("utf-8", "replace")
+    for problem in page_problems(html, values):
+        findings.append(f"{hostile}: {problem}")
+
+
+def form_errors(response) -> dict[str, list[str]]:
+    """The errors of the page's form (context "form"), by field; {} when the post was accepted."""
+    if response.status_code in (301, 302):
+        return {}
+    context = response.context
+    form = context.get("form") if context else None
+    if form is None:
+        return {"(no form)": [f"status {response.status_code}"]}
+    return {name: list(messages) for name, messages in form.errors.items()}
