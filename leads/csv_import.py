@@ -71,7 +71,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Tenant, User
 from leads.addresses import is_valid_email, normalize_email
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadStatus, Tag
 from leads.services import parse_tag_names, tags_by_name
 
 logger = logging.getLogger(__name__)
@@ -176,6 +176,7 @@ TEXT_FIELDS = (
     "website",
 )
 MAX_LENGTHS = {name: Lead._meta.get_field(name).max_length for name in (*TEXT_FIELDS, "email")}
+MAX_TAG_LENGTH = Tag._meta.get_field("name").max_length
 
 
 def _header_key(header: str) -> str:
@@ -682,7 +683,20 @@ class _RowReader:
                     else:
                         values["owner_id"] = owner_id
             elif name == "tags":
-                tags = parse_tag_names(cell)
+                names = parse_tag_names(cell, limit=None)
+                too_long = [tag for tag in names if len(tag) > MAX_TAG_LENGTH]
+                if too_long:  # never cut silently: the row is reported
+                    errors.append(
+                        _("“%(column)s”: a tag can have at most %(max)s characters: “%(tag)s…” has %(length)s.")
+                        % {
+                            "column": column.header,
+                            "max": MAX_TAG_LENGTH,
+                            "tag": too_long[0][:20],
+                            "length": f"{len(too_long[0]):,}",
+                        }
+                    )
+                else:
+                    tags = names
             else:
                 values[name] = cell
         return (None if errors else values), tags, errors

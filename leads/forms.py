@@ -3,8 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant, User
 from leads.addresses import is_valid_email, normalize_email
-from leads.models import Lead
+from leads.models import Lead, Tag
 from leads.services import parse_tag_names
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
 
 class LeadForm(forms.ModelForm):
@@ -45,7 +47,14 @@ class LeadForm(forms.ModelForm):
         return email
 
     def clean_tags_text(self) -> list[str]:
-        return parse_tag_names(self.cleaned_data["tags_text"])
+        raw = self.cleaned_data["tags_text"]
+        too_long = [name for name in parse_tag_names(raw, limit=None) if len(name) > TAG_MAX_LENGTH]
+        if too_long:  # never cut silently: the tag is refused with its beginning shown
+            raise forms.ValidationError(
+                _("A tag can have at most %(max)s characters: “%(tag)s…” has %(length)s.")
+                % {"max": TAG_MAX_LENGTH, "tag": too_long[0][:20], "length": len(too_long[0])}
+            )
+        return parse_tag_names(raw)
 
     def lead_fields(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}

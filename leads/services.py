@@ -28,11 +28,14 @@ LEAD_PROFILE_FIELDS = (
 )
 
 
-def parse_tag_names(raw: str) -> list[str]:
-    """Tags as typed in a form or a CSV cell: separated by `;` (also `；` and `,`)."""
+def parse_tag_names(raw: str, *, limit: int | None = 50) -> list[str]:
+    """Tags as typed in a form or a CSV cell: separated by `;` (also `；` and `,`).
+
+    Each name is cut to `limit` characters (a tag's length); the form and the import check the
+    names with limit=None first and refuse a longer one, so nothing they accept is cut."""
     for separator in ("；", ","):
         raw = raw.replace(separator, ";")
-    names = [name.strip()[:50] for name in raw.split(";")]
+    names = [name.strip()[:limit] for name in raw.split(";")]
     return list(dict.fromkeys(name for name in names if name))
 
 

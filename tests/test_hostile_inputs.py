@@ -22,6 +22,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
+
 CORPUS = Path(__file__).parent / "data" / "hostile_values.jsonl"
 KINDS = (
     "xss",
@@ -128,7 +130,9 @@ class _PageScanner(HTMLParser):
     """Finds markup a stored value could have brought into a page: scripts, handlers, script URLs."""
 
     URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "data", "srcdoc_url"})
-    FOREIGN_TAGS = frozenset({"svg", "math", "object", "embed", "base", "meta", "marquee", "video", "source", "x"})
+    FOREIGN_TAGS = frozenset(
+        {"math", "object", "embed", "base", "meta", "marquee", "video", "source", "x"}
+    )  # svg: icons
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -152,7 +156,16 @@ class _PageScanner(HTMLParser):
                     self.problems.append(f"script URL {name}={value!r} on <{tag}>")
 
 
-MARKUP = re.compile(r"[<>\"'&]")
+MARKUP = re.compile(r"[<>\"']")  # not "&" alone: "&lt;script&gt;" is how another value is rightly shown
+
+
+def shows_markup(value: str) -> bool:
+    """Values whose escaping a page can get wrong: they hold <, >, " or '."""
+    return MARKUP.search(value) is not None
+
+
+def shows_markup_or_controls(hostile: Hostile) -> bool:
+    return shows_markup(hostile.value) or not hostile.value.isprintable()
 
 
 def page_problems(html: str, values: list[str] = ()) -> list[str]:
@@ -184,3 +197,93 @@ def form_errors(response) -> dict[str, list[str]]:
     if form is None:
         return {"(no form)": [f"status {response.status_code}"]}
     return {name: list(messages) for name, messages in form.errors.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# The screens' forms
+
+
+def form_text(value: str, max_length: int | None, *, required: bool = False) -> tuple[bool, str]:
+    """(accepted, stored) for a Django form CharField: the value as the post delivers it, trimmed (documented);
+    NUL, more than max_length characters, or nothing when required are refused beside the field."""
+    stored = through_a_form(value).strip()
+    refused = "\x00" in stored or (max_length is not None and len(stored) > max_length) or (required and not stored)
+    return not refused, stored
+
+
+def redirected_id(response) -> int:
+    return int(re.search(r"/(\d+)/", response["Location"]).group(1))
+
+
+@pytest.fixture
+def screens(bob_client):
+    return answers_500s(bob_client)
+
+
+@pytest.fixture
+def admin_screens(alice_client):
+    return answers_500s(alice_client)
+
+
+LEAD_FORM_TEXT = (
+    "company_name",
+    "last_name",
+    "first_name",
+    "phone",
+    "department",
+    "title",
+    "industry",
+    "prefecture",
+    "website",
+)
+
+
+def test_lead_form_create_and_edit_store_each_value_or_name_the_field(screens, tenant_a):
+    from leads.models import Lead
+
+    findings = Findings()
+    shown: list[str] = []
+    for hostile in hostile_values():
+        expected = {name: form_text(hostile.value, Lead._meta.get_field(name).max_length) for name in LEAD_FORM_TEXT}
+        tags_ok, tags_text = form_text(hostile.value, 1000)
+        tags = [name.strip() for name in re.split("[;；,]", tags_text) if name.strip()]
+        tags_ok = tags_ok and all(len(name) <= 50 for name in tags)
+        refused = {name for name, (ok, _stored) in expected.items() if not ok} | (set() if tags_ok else {"tags_text"})
+        data = dict.fromkeys(LEAD_FORM_TEXT, hostile.value) | {"tags_text": hostile.value, "status": "new"}
+        data["email"] = f"form{hostile.number}@example.jp"
+        response = post_form(screens, "/leads/new/", data)
+        if response.status_code == 200:
+            findings.check(set(form_errors(response)) == refused, hostile, f"form errors {form_errors(response)}")
+            check_page(findings, response, hostile, [hostile.value])
+            data |= dict.fromkeys(refused, "")
+            response = post_form(screens, "/leads/new/", data)
+        else:
+            findings.check(not refused, hostile, f"accepted although {refused} should be refused")
+        if not findings.check(response.status_code == 302, hostile, f"create answered {response.status_code}"):
+            continue
+        lead = Lead.objects.get(pk=redirected_id(response))
+        for name, (ok, value) in expected.items():
+            if ok:
+                findings.check(getattr(lead, name) == value, hostile, f"{name} stored as {getattr(lead, name)[:60]!r}")
+                shown.append(value)
+        if tags_ok:
+            stored_tags = sorted(lead.tags.values_list("name", flat=True))
+            findings.check(stored_tags == sorted(set(tags)), hostile, f"tags stored as {stored_tags[:3]}")
+        if shows_markup(hostile.value):  # every value is on the index pages below; these on their own pages too
+            check_page(findings, screens.get(f"/leads/{lead.pk}/"), hostile, [hostile.value])
+            check_page(findings, screens.get(f"/leads/{lead.pk}/edit/"), hostile, [hostile.value])
+        # the edit form posted back as it shows the lead keeps every value
+        resubmitted = {name: getattr(lead, name) for name in (*LEAD_FORM_TEXT, "email", "status")}
+        resubmitted["tags_text"] = "; ".join(lead.tags.values_list("name", flat=True))
+        again = post_form(screens, f"/leads/{lead.pk}/edit/", resubmitted)
+        findings.check(again.status_code == 302, hostile, f"edit answered {again.status_code} {form_errors(again)}")
+        lead.refresh_from_db()
+        for name, (ok, value) in expected.items():
+            if ok:
+                findings.check(getattr(lead, name) == value, hostile, f"{name} changed by the edit form")
+    for number in range(1, len(hostile_values()) // 50 + 2):
+        check_page(findings, screens.get(f"/leads/?page={number}"), f"lead index page {number}", shown)
+    for hostile in filter(shows_markup_or_controls, hostile_values()):
+        search = screens.get("/leads/", {"q": hostile.value.encode("utf-8", "surrogatepass")})
+        check_page(findings, search, f"search {hostile}", [hostile.value])
+    findings.assert_none()
