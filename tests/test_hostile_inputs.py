@@ -188,12 +188,12 @@ def check_page(findings: Findings, response, hostile: Hostile | str, values: lis
         findings.append(f"{hostile}: {problem}")
 
 
-def form_errors(response) -> dict[str, list[str]]:
-    """The errors of the page's form (context "form"), by field; {} when the post was accepted."""
+def form_errors(response, name: str = "form") -> dict[str, list[str]]:
+    """The errors of the page's form (context `name`), by field; {} when the post was accepted."""
     if response.status_code in (301, 302):
         return {}
     context = response.context
-    form = context.get("form") if context else None
+    form = context.get(name) if context else None
     if form is None:
         return {"(no form)": [f"status {response.status_code}"]}
     return {name: list(messages) for name, messages in form.errors.items()}
@@ -286,4 +286,285 @@ def test_lead_form_create_and_edit_store_each_value_or_name_the_field(screens, t
     for hostile in filter(shows_markup_or_controls, hostile_values()):
         search = screens.get("/leads/", {"q": hostile.value.encode("utf-8", "surrogatepass")})
         check_page(findings, search, f"search {hostile}", [hostile.value])
+    findings.assert_none()
+
+
+def index_pages(findings: Findings, client, url: str, count: int, per_page: int, values: list[str]) -> None:
+    for number in range(1, count // per_page + 2):
+        check_page(findings, client.get(url, {"page": number}), f"{url} page {number}", values)
+
+
+# Lead lists: the filter screen (絞り込み)
+
+TEXT_SEPARATORS = re.compile(r"[,，\n\r]+")
+
+
+def filter_screen_value(value: str) -> tuple[bool, str | list[str] | None]:
+    """What the filter screen makes of a typed text value (leads.filter_form, documented there): trimmed,
+    split at commas and line breaks into alternatives (OR), each trimmed; refused when nothing is left,
+    or a piece is longer than 500 characters or holds NUL. (accepted, the condition's value)."""
+    typed = through_a_form(value).strip()[:5000]
+    pieces = list(dict.fromkeys(piece.strip() for piece in TEXT_SEPARATORS.split(typed) if piece.strip()))
+    if not pieces or any(len(piece) > 500 or "\x00" in piece for piece in pieces):
+        return False, None
+    return True, pieces[0] if len(pieces) == 1 else pieces
+
+
+def filter_screen_post(name: str, value: str) -> dict:
+    return {
+        "name": name,
+        "row": "k1",
+        "cond-k1-field": "company_name",
+        "cond-k1-kind": "text",
+        "cond-k1-op": "contains",
+        "cond-k1-value": value,
+    }
+
+
+def test_lead_list_screen_saves_each_name_and_filter_value_or_names_the_problem(screens, tenant_a):
+    from leads.models import LeadList
+
+    findings = Findings()
+    shown: list[str] = []
+    for hostile in hostile_values():
+        name_ok, name = form_text(hostile.value, 200, required=True)
+        filter_ok, filter_value = filter_screen_value(hostile.value)
+        data = filter_screen_post(hostile.value, hostile.value)
+        preview = post_form(screens, "/leads/lists/preview/", data)
+        check_page(findings, preview, f"preview {hostile}", [hostile.value])
+        response = post_form(screens, "/leads/lists/new/", data)
+        if response.status_code == 200:
+            row_error = response.context["screen"].rows[0].error
+            findings.check(set(form_errors(response)) == (set() if name_ok else {"name"}), hostile, "name error")
+            findings.check(bool(row_error) != filter_ok, hostile, f"row error {row_error!r}")
+            check_page(findings, response, hostile, [hostile.value])
+            data = filter_screen_post(name if name_ok else f"リスト{hostile.number}", hostile.value)
+            if not filter_ok:
+                data["cond-k1-value"] = "株式会社"
+            response = post_form(screens, "/leads/lists/new/", data)
+        else:
+            findings.check(name_ok and filter_ok, hostile, "saved although it should be refused")
+        if not findings.check(response.status_code == 302, hostile, f"save answered {response.status_code}"):
+            continue
+        lead_list = LeadList.objects.get(pk=redirected_id(response))
+        if name_ok:
+            findings.check(lead_list.name == name, hostile, f"name stored as {lead_list.name[:60]!r}")
+            shown.append(name)
+        if filter_ok:
+            condition = {"field": "company_name", "op": "contains", "value": filter_value}
+            findings.check(lead_list.filter == {"all": [condition]}, hostile, f"filter stored as {lead_list.filter}")
+        if shows_markup(hostile.value):
+            check_page(findings, screens.get(f"/leads/lists/{lead_list.pk}/"), hostile, [hostile.value])
+            check_page(findings, screens.get(f"/leads/lists/{lead_list.pk}/edit/"), hostile, [hostile.value])
+    index_pages(findings, screens, "/leads/lists/", len(shown), 25, shown)
+    findings.assert_none()
+
+
+# Templates
+
+
+def test_template_form_saves_each_value_or_names_the_field(screens, tenant_a):
+    from campaigns.body_html import clean_body_html
+    from campaigns.merge_tags import merge_tag_problems
+    from campaigns.rendering import content_problems
+    from templates_app.models import EmailTemplate
+
+    findings = Findings()
+    names_taken: set[str] = set()
+    for hostile in hostile_values():
+        name_ok, name = form_text(hostile.value, 200, required=True)
+        subject_ok, subject = form_text(hostile.value, 255)
+        body_ok, typed_body = form_text(hostile.value, None)
+        body = clean_body_html(typed_body)  # documented: the body is reduced to the allow-list
+        name_ok = name_ok and name not in names_taken
+        subject_ok = subject_ok and "\r" not in subject and "\n" not in subject
+        subject_ok = subject_ok and not merge_tag_problems(subject, unsubscribe_allowed=False)
+        body_ok = body_ok and not content_problems(subject="", body_html=body).get("body_html")
+        refused = {
+            field for field, ok in (("name", name_ok), ("subject", subject_ok), ("body_html", body_ok)) if not ok
+        }
+        data = dict.fromkeys(("name", "subject", "body_html"), hostile.value)
+        response = post_form(screens, "/templates/new/", data)
+        if response.status_code == 200:
+            findings.check(set(form_errors(response)) == refused, hostile, f"form errors {form_errors(response)}")
+            check_page(findings, response, hostile, [hostile.value])
+            replacements = {"name": f"テンプレート{hostile.number}", "subject": "件名", "body_html": "<p>本文</p>"}
+            data |= {field: replacements[field] for field in refused}
+            response = post_form(screens, "/templates/new/", data)
+        else:
+            findings.check(not refused, hostile, f"saved although {refused} should be refused")
+        if not findings.check(response.status_code == 302, hostile, f"save answered {response.status_code}"):
+            continue
+        template = EmailTemplate.objects.get(tenant=tenant_a, name=name if name_ok else data["name"])
+        names_taken.add(template.name)
+        expected = {"name": name, "subject": subject, "body_html": body}
+        for field, value in expected.items():
+            if field not in refused:
+                findings.check(getattr(template, field) == value, hostile, f"{field} stored differently")
+        for problem in page_problems(template.body_html):
+            findings.append(f"{hostile}: stored body keeps {problem}")
+        resubmitted = {field: getattr(template, field) for field in expected}
+        again = post_form(screens, f"/templates/{template.pk}/edit/", resubmitted)
+        findings.check(again.status_code == 302, hostile, f"edit answered {again.status_code} {form_errors(again)}")
+        template.refresh_from_db()
+        findings.check(
+            resubmitted == {field: getattr(template, field) for field in expected}, hostile, "edit changed it"
+        )
+        if shows_markup(hostile.value):
+            check_page(findings, screens.get(f"/templates/{template.pk}/edit/"), hostile, [hostile.value])
+    index_pages(findings, screens, "/templates/", len(names_taken), 50, sorted(names_taken))
+    findings.assert_none()
+
+
+# The campaign composer
+
+
+def test_composer_saves_each_value_as_a_draft_or_names_the_field(screens, tenant_a):
+    from campaigns.body_html import clean_body_html
+    from campaigns.models import Campaign
+
+    findings = Findings()
+    shown: list[str] = []
+    for hostile in hostile_values():
+        name_ok, name = form_text(hostile.value, 200, required=True)
+        subject_ok, subject = form_text(hostile.value, 255)
+        body_ok, typed_body = form_text(hostile.value, None)
+        from_ok, from_name = form_text(hostile.value, 100)
+        subject_ok = subject_ok and "\r" not in subject and "\n" not in subject
+        from_ok = from_ok and "\r" not in from_name and "\n" not in from_name  # a header line, like the subject
+        expected = {"name": name, "subject": subject, "body_html": clean_body_html(typed_body), "from_name": from_name}
+        checks = (("name", name_ok), ("subject", subject_ok), ("body_html", body_ok), ("from_name", from_ok))
+        refused = {field for field, ok in checks if not ok}
+        data = dict.fromkeys(expected, hostile.value) | {
+            "from_email": "sales@alpha.example",
+            "reply_to": "reply@alpha.example",
+            "delivery": "now",
+            "action": "save_draft",
+        }
+        response = post_form(screens, "/campaigns/new/", data)
+        if response.status_code == 422:
+            findings.check(set(form_errors(response)) == refused, hostile, f"form errors {form_errors(response)}")
+            check_page_422 = response.content.decode("utf-8", "replace")
+            for problem in page_problems(check_page_422, [hostile.value]):
+                findings.append(f"{hostile}: {problem}")
+            replacements = {
+                "name": "キャンペーン",
+                "subject": "件名",
+                "body_html": "<p>本文</p>",
+                "from_name": "営業部",
+            }
+            data |= {field: replacements[field] for field in refused}
+            response = post_form(screens, "/campaigns/new/", data)
+        else:
+            findings.check(not refused, hostile, f"saved although {refused} should be refused")
+        if not findings.check(response.status_code == 302, hostile, f"save answered {response.status_code}"):
+            continue
+        campaign = Campaign.objects.get(pk=redirected_id(response))
+        for field, value in expected.items():
+            if field not in refused:
+                findings.check(getattr(campaign, field) == value, hostile, f"{field} stored differently")
+        if name_ok:
+            shown.append(name)
+        for problem in page_problems(campaign.body_html):
+            findings.append(f"{hostile}: stored body keeps {problem}")
+        if shows_markup(hostile.value):
+            for page in ("", "edit/", "confirm/"):
+                check_page(findings, screens.get(f"/campaigns/{campaign.pk}/{page}"), hostile, [hostile.value])
+    index_pages(findings, screens, "/campaigns/", len(shown), 50, shown)
+    findings.assert_none()
+
+
+# Mail settings and users (admins)
+
+
+def test_mail_settings_form_saves_each_value_or_names_the_field(admin_screens, tenant_a):
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import SenderDomain, Tenant
+    from accounts.sender_domains import normalize_sender_domain
+    from accounts.services import clean_legal_contact
+
+    findings = Findings()
+    domains: set[str] = set()
+    for hostile in hostile_values():
+        name_ok, name = form_text(hostile.value, 200)
+        address_ok, address = form_text(hostile.value, 300)
+        contact_ok, contact = form_text(hostile.value, 320)
+        try:
+            contact_ok = contact_ok and clean_legal_contact(contact) is not None
+        except ValidationError:
+            contact_ok = False
+        refused = {
+            field
+            for field, ok in (
+                ("legal_sender_name", name_ok),
+                ("legal_postal_address", address_ok),
+                ("legal_contact", contact_ok),
+            )
+            if not ok
+        }
+        data = dict.fromkeys(("legal_sender_name", "legal_postal_address", "legal_contact"), hostile.value)
+        response = post_form(admin_screens, "/settings/mail/", data | {"send_rate_per_second": "20"})
+        if response.status_code == 200:
+            errors = form_errors(response, "legal_form")
+            findings.check(set(errors) == refused, hostile, f"form errors {errors}")
+            check_page(findings, response, hostile, [hostile.value])
+        elif findings.check(response.status_code == 302 and not refused, hostile, f"answered {response.status_code}"):
+            tenant = Tenant.objects.get(pk=tenant_a.pk)
+            stored = (tenant.legal_sender_name, tenant.legal_postal_address)
+            findings.check(stored == (name, address), hostile, f"stored as {stored}")
+            if shows_markup(hostile.value):
+                check_page(findings, admin_screens.get("/settings/mail/"), hostile, [hostile.value])
+        try:
+            domain = normalize_sender_domain(through_a_form(hostile.value).strip()[:1000])
+            domain_ok = domain not in domains and len(through_a_form(hostile.value).strip()) <= 1000
+        except ValidationError:
+            domain_ok = False
+        added = post_form(admin_screens, "/settings/mail/domains/", {"domain": hostile.value})
+        if domain_ok:
+            domains.add(domain)
+            findings.check(added.status_code == 302, hostile, f"domain answered {added.status_code}")
+        else:
+            errors = form_errors(added, "domain_form")
+            findings.check(set(errors) == {"domain"}, hostile, f"domain {errors}")
+    stored_domains = set(SenderDomain.objects.for_tenant(tenant_a).values_list("domain", flat=True))
+    findings.check(stored_domains == domains, "sender domains", f"{stored_domains ^ domains}")
+    check_page(findings, admin_screens.get("/settings/mail/"), "mail settings", sorted(domains))
+    findings.assert_none()
+
+
+def test_user_forms_save_each_name_and_email_or_name_the_field(admin_screens, tenant_a, bob):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from accounts.models import User
+    from tests.factories import PASSWORD
+
+    findings = Findings()
+    for hostile in hostile_values():
+        name_ok, name = form_text(hostile.value, 100)
+        email_ok, email = form_text(hostile.value, 320, required=True)
+        try:
+            validate_email(email)
+        except ValidationError:
+            email_ok = False
+        email_ok = email_ok and not User.objects.filter(email=email.lower()).exists()
+        refused = (set() if name_ok else {"name"}) | (set() if email_ok else {"email"})
+        data = {"email": hostile.value, "name": hostile.value, "role": "rep", "password": PASSWORD}
+        response = post_form(admin_screens, "/accounts/users/new/", data)
+        if response.status_code == 200:
+            findings.check(set(form_errors(response)) == refused, hostile, f"form errors {form_errors(response)}")
+            check_page(findings, response, hostile, [hostile.value])
+        elif findings.check(response.status_code == 302 and not refused, hostile, f"answered {response.status_code}"):
+            user = User.objects.get(email=email.lower())  # documented: addresses are stored lower-cased
+            findings.check(user.name == name, hostile, f"name stored as {user.name!r}")
+        edited = post_form(admin_screens, f"/accounts/users/{bob.pk}/", {"name": hostile.value, "role": "rep"})
+        if name_ok:
+            findings.check(edited.status_code == 302, hostile, f"edit answered {edited.status_code}")
+            bob.refresh_from_db()
+            findings.check(bob.name == name, hostile, f"edited name stored as {bob.name!r}")
+        else:
+            findings.check(set(form_errors(edited)) == {"name"}, hostile, f"edit errors {form_errors(edited)}")
+        if shows_markup(hostile.value):
+            check_page(findings, admin_screens.get("/accounts/users/"), hostile, [hostile.value])
     findings.assert_none()
