@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -45,6 +46,7 @@ class MailSettingsSerializer(serializers.Serializer):
 
 class MailSettingsView(APIView):
     permission_classes = [HasMailPlan, IsTenantAdmin]
+    parser_classes = [JSONParser]
     http_method_names = ["get", "patch", "head", "options"]
 
     @extend_schema(summary="The company's mail settings", responses={200: MailSettingsSerializer})
@@ -56,7 +58,10 @@ class MailSettingsView(APIView):
         description="Only the given keys change; `sender_domains` replaces the whole list. "
         'Errors name the field and the bad value: 400 {"sender_domains": ["“exa mple.com” contains a space. …"]}.',
         request=MailSettingsSerializer,
-        responses={200: MailSettingsSerializer, 400: OpenApiResponse(description="Field errors")},
+        responses={
+            200: MailSettingsSerializer,
+            400: OpenApiResponse(description="Field errors, naming the bad value."),
+        },
     )
     def patch(self, request):
         serializer = MailSettingsSerializer(data=request.data, partial=True)

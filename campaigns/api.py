@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts.permissions import HasMailPlan
@@ -27,6 +28,16 @@ from campaigns.serializers import (
 
 T = TypeVar("T")
 
+LEAD_LIST_NOT_FOUND = OpenApiResponse(
+    description="`lead_list` names no list of your company (A3), or no such campaign."
+)
+REFUSED = OpenApiResponse(
+    description='The campaign cannot do this now: {"non_field_errors": [...]} or the fields that stop it '
+    "(e.g. a missing unsubscribe tag, a From address outside the sender domains)."
+)
+ACTED_ON = {200: CampaignSerializer, 400: REFUSED}
+TEST_MAIL_SENT = inline_serializer("TestMailSent", {"detail": serializers.CharField()})
+
 
 def _carried_out(call: Callable[[], T]) -> T:
     """A service call whose refusal answers 400 with field errors (the campaign as a whole: non_field_errors)."""
@@ -42,14 +53,20 @@ def _carried_out(call: Callable[[], T]) -> T:
 
 @extend_schema_view(
     list=extend_schema(summary="Campaigns", description="Reps see their own; managers and admins all of the tenant's."),
-    create=extend_schema(summary="Create a campaign (saved as a draft, as given)"),
+    create=extend_schema(
+        summary="Create a campaign (saved as a draft, as given)",
+        responses={201: CampaignSerializer, 404: LEAD_LIST_NOT_FOUND},
+    ),
     retrieve=extend_schema(summary="One campaign"),
-    partial_update=extend_schema(summary="Change a draft"),
-    destroy=extend_schema(summary="Delete a draft or cancelled campaign"),
+    partial_update=extend_schema(
+        summary="Change a draft", responses={200: CampaignSerializer, 404: LEAD_LIST_NOT_FOUND}
+    ),
+    destroy=extend_schema(summary="Delete a draft or cancelled campaign", responses={204: None, 400: REFUSED}),
 )
 class CampaignViewSet(viewsets.ModelViewSet):
     serializer_class = CampaignSerializer
     permission_classes = [HasMailPlan]
+    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"\d+"
 
@@ -88,7 +105,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Send a test mail now (marked as a test, counted nowhere)",
         request=TestSendSerializer,
-        responses={202: None},
+        responses={202: TEST_MAIL_SENT},
     )
     @action(detail=True, methods=["post"], url_path="test-send")
     def test_send(self, request, pk=None):
@@ -98,7 +115,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
         _carried_out(lambda: services.send_test_mail(campaign, **serializer.validated_data))
         return Response({"detail": _("The test mail was sent.")}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(summary="Send now", request=None, responses=CampaignSerializer)
+    @extend_schema(summary="Send now", request=None, responses=ACTED_ON)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         campaign = self.get_object()
@@ -107,7 +124,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Schedule (at least 30 minutes from now) or reschedule",
         request=ScheduleSerializer,
-        responses=CampaignSerializer,
+        responses=ACTED_ON,
     )
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
@@ -120,14 +137,14 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Cancel: before it starts it becomes a draft; while sending it stops for good",
         request=None,
-        responses=CampaignSerializer,
+        responses=ACTED_ON,
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         campaign = self.get_object()
         return self._respond(_carried_out(lambda: services.cancel_campaign(campaign)))
 
-    @extend_schema(summary="Pause a sending campaign", request=None, responses=CampaignSerializer)
+    @extend_schema(summary="Pause a sending campaign", request=None, responses=ACTED_ON)
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         campaign = self.get_object()
@@ -136,7 +153,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Resume a paused campaign (what was sent is never sent again)",
         request=None,
-        responses=CampaignSerializer,
+        responses=ACTED_ON,
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):

@@ -1,4 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from accounts.api_errors import api_not_found
 
 urlpatterns = [
     path("", include("leads.api_urls")),
@@ -6,4 +8,5 @@ urlpatterns = [
     path("", include("templates_app.api_urls")),
     path("", include("campaigns.api_urls")),
     path("", include("notifications.api_urls")),
+    re_path(r"^[\s\S]*$", api_not_found),  # last: unknown API URLs answer JSON 404, not an HTML page
 ]

@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Bulk campaign mail for B2B sales teams: leads, lead lists and campaigns.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # request bodies without the read-only fields; files as binary
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accounts.api_schema.document_errors",  # 400/401/403/404 answers, integer ids

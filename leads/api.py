@@ -1,18 +1,15 @@
 """REST API for leads (I2): thin views over the lead services and selectors."""
 
 from django.db.models import Prefetch
-from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import JSONParser
 
 from leads import selectors, services
 from leads.models import Lead, Tag
-from leads.serializers import LeadSerializer, TimelineEntrySerializer
-
-LEAD_FIELD_FILTERS = ("industry", "prefecture", "status", "owner", "company_name", "department", "title")
+from leads.serializers import LeadQuerySerializer, LeadSerializer, TimelineEntrySerializer
 
 
 class LeadViewSet(
@@ -24,40 +21,26 @@ class LeadViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = LeadSerializer
+    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         tenant = self.request.user.tenant
-        leads = selectors.leads_for_index(
-            tenant,
-            search=self.request.query_params.get("search", "")[:200],
-            sort=self.request.query_params.get("sort", selectors.DEFAULT_LEAD_SORT),
-        )
-        for name in LEAD_FIELD_FILTERS:
-            value = self.request.query_params.get(name)
-            if value is not None:
-                leads = leads.filter(**{name: self.owner_id(value) if name == "owner" else value})
-        tag = self.request.query_params.get("tag")
-        if tag:
-            leads = leads.filter(tags__name=tag)
+        if self.action != "list":
+            leads = Lead.objects.for_tenant(tenant)
+        else:
+            query = LeadQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            filters = dict(query.validated_data)
+            leads = selectors.leads_for_index(tenant, search=filters.pop("search", ""), sort=filters.pop("sort"))
+            tag = filters.pop("tag", "")
+            if tag:
+                leads = leads.filter(tags__name=tag)
+            leads = leads.filter(**filters)
         return leads.with_unsubscribed().prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name")))
 
-    @staticmethod
-    def owner_id(value: str) -> int | None:
-        if value == "":
-            return None
-        if not value.isdigit():
-            raise ValidationError({"owner": [_("Give the owner as a user id (a number).")]})
-        return int(value)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("search", str, description="Words matched against name, company and email."),
-            OpenApiParameter("sort", str, enum=list(selectors.LEAD_SORTS)),
-            OpenApiParameter("tag", str),
-            *[OpenApiParameter(name, str) for name in LEAD_FIELD_FILTERS],
-        ]
-    )
+    @extend_schema(parameters=[LeadQuerySerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -30,6 +30,9 @@ class ImportRequestSerializer(serializers.Serializer):
         ),
     )
 
+    class Meta:
+        ref_name = "LeadImport"  # "LeadImportRequest" in the schema (COMPONENT_SPLIT_REQUEST)
+
 
 ImportResultSerializer = inline_serializer(
     "LeadImportResult",

@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from leads import selectors, services
@@ -56,6 +57,7 @@ class LeadListViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"\d+"
 

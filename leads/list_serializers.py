@@ -80,10 +80,12 @@ class LeadListDetailSerializer(LeadListSerializer):
 
 
 class LeadListPreviewSerializer(serializers.Serializer):
-    filter = serializers.JSONField()
+    """For the schema: the view itself answers a bad filter with {"detail", "code": "invalid_filter"}."""
+
+    filter = FilterField()
 
     class Meta:
-        ref_name = "LeadListPreviewRequest"
+        ref_name = "LeadListPreview"  # "LeadListPreviewRequest" in the schema (COMPONENT_SPLIT_REQUEST)
 
 
 class LeadListPreviewResultSerializer(serializers.Serializer):

@@ -5,7 +5,9 @@ from rest_framework import serializers
 from accounts.models import User
 from leads.addresses import is_valid_email, normalize_email
 from leads.models import Lead
-from leads.selectors import TIMELINE_KINDS, TimelineEntry
+from leads.selectors import DEFAULT_LEAD_SORT, LEAD_SORTS, TIMELINE_KINDS, TimelineEntry
+
+SEARCH_MAX_LENGTH = 200
 
 
 class TenantUserField(serializers.PrimaryKeyRelatedField):
@@ -24,7 +26,13 @@ class TagNamesField(serializers.ListField):
         return sorted(tag.name for tag in tags.all())
 
 
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254})
+class LeadEmailField(serializers.CharField):
+    """The lead's address as given (checked by validate_email; stored normalized beside it)."""
+
+
 class LeadSerializer(serializers.ModelSerializer):
+    email = LeadEmailField(max_length=254)
     owner = TenantUserField(required=False, allow_null=True)
     tags = TagNamesField(required=False, max_length=100)
     unsubscribed = serializers.BooleanField(read_only=True)
@@ -63,6 +71,42 @@ class LeadSerializer(serializers.ModelSerializer):
         data = super().to_representation(lead)
         data["unsubscribed"] = bool(getattr(lead, "unsubscribed", False))
         return data
+
+
+def _exact(help_text: str) -> serializers.CharField:
+    """A query parameter compared as given (no trimming); NUL characters are refused as in every CharField."""
+    return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, help_text=help_text)
+
+
+class LeadQuerySerializer(serializers.Serializer):
+    """The query parameters of GET /api/v1/leads/: parsed here, so a bad one answers 400 and never reaches SQL."""
+
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=f"Words matched against name, company and email (the first {SEARCH_MAX_LENGTH} characters).",
+    )
+    sort = serializers.ChoiceField(choices=list(LEAD_SORTS), required=False, default=DEFAULT_LEAD_SORT)
+    tag = _exact("Leads carrying this tag.")
+    industry = _exact("Exact value.")
+    prefecture = _exact("Exact value.")
+    status = _exact("Exact value: new, contacted, qualified, won or lost.")
+    owner = serializers.CharField(
+        required=False, allow_blank=True, help_text="The owner's user id; empty for leads without an owner."
+    )
+    company_name = _exact("Exact value.")
+    department = _exact("Exact value.")
+    title = _exact("Exact value.")
+
+    def validate_search(self, value: str) -> str:
+        return value[:SEARCH_MAX_LENGTH]
+
+    def validate_owner(self, value: str) -> int | None:
+        if value == "":
+            return None
+        if not value.isascii() or not value.isdigit():
+            raise serializers.ValidationError(_("Give the owner as a user id (a number)."))
+        return int(value)
 
 
 class TimelineCampaignSerializer(serializers.Serializer):

@@ -5,6 +5,10 @@ from rest_framework import serializers
 from notifications.models import Notification
 
 
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, default=False, help_text="true: unread notifications only.")
+
+
 class NotificationSerializer(serializers.ModelSerializer):
     lead = serializers.IntegerField(source="lead_id", allow_null=True, read_only=True)
     lead_name = serializers.SerializerMethodField()

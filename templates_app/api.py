@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.parsers import JSONParser
 
 from accounts.permissions import HasMailPlan, IsTenantMember
 from templates_app import selectors, services
-from templates_app.serializers import EmailTemplateSerializer
+from templates_app.serializers import EmailTemplateSerializer, TemplateQuerySerializer
 
 FIELD_ERRORS = 'Errors name the field: 400 {"body_html": ["Unknown merge tag {{Foo}}. …"]}.'
 
@@ -17,7 +18,7 @@ FIELD_ERRORS = 'Errors name the field: 400 {"body_html": ["Unknown merge tag {{F
     list=extend_schema(
         summary="Templates",
         description="The company's templates by name.",
-        parameters=[OpenApiParameter("search", str, description="Words that must all occur in the name.")],
+        parameters=[TemplateQuerySerializer],
     ),
     create=extend_schema(summary="Create a template", description=FIELD_ERRORS),
     retrieve=extend_schema(summary="One template"),
@@ -27,11 +28,16 @@ FIELD_ERRORS = 'Errors name the field: 400 {"body_html": ["Unknown merge tag {{F
 class EmailTemplateViewSet(viewsets.ModelViewSet):
     serializer_class = EmailTemplateSerializer
     permission_classes = [IsTenantMember, HasMailPlan]
+    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        search = self.request.query_params.get("search", "")[:200]
+        search = ""
+        if self.action == "list":
+            query = TemplateQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            search = query.validated_data["search"]
         return selectors.templates_for_index(self.request.user.tenant, search=search)
 
     def perform_create(self, serializer):

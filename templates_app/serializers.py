@@ -8,6 +8,17 @@ from templates_app import services
 from templates_app.models import EmailTemplate
 
 
+class TemplateQuerySerializer(serializers.Serializer):
+    """GET /api/v1/templates/?search=: parsed here, so a bad value (a NUL character) answers 400."""
+
+    search = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Words that must all occur in the name."
+    )
+
+    def validate_search(self, value: str) -> str:
+        return value[:200]
+
+
 class EmailTemplateSerializer(serializers.ModelSerializer):
     """Parses input; templates_app.services.template_problems checks every rule, as on the screens."""
 

@@ -1,0 +1,136 @@
+"""The API keeps its OpenAPI contract: schemathesis over /api/schema/ against the app in this process.
+
+How it runs: the schema is loaded from the Django WSGI application (`schemathesis.openapi.from_wsgi`, at
+import), and every generated request goes through that WSGI application in-process — no server, no socket.
+pytest-django's test transaction is shared with the requests (same thread, same connection), so each
+operation starts from the same world and everything it writes is rolled back afterwards. Django's own test
+client works the same way; like it, we keep `close_old_connections` from closing the connection between
+requests (it would end the test's transaction).
+
+Each operation (one pytest item each) gets a world of its own: Bob the rep with a sent campaign that a person
+opened and clicked (so Bob has notifications), a draft, a scheduled and a paused campaign, a lead list with
+leads, a template — and Alice's campaign, which Bob must not see. Requests carry Bob's token; the admin-only
+mail settings carry Alice's. Generated `{id}`s are nearly always unknown (they must answer the documented
+404), so every case is also sent with the world's real ids, which holds the 200 answers with real data to
+the schema as well.
+
+Checks, on every response: no 500 (`not_a_server_error`), a documented status code, a documented content
+type, and a body that matches the documented schema. Schemathesis generates valid and invalid input
+(positive and negative modes) and also tries methods the path does not allow (405). Hypothesis runs
+derandomized with a small budget per operation and no example database, so `make test` stays quick and
+every run is the same.
+
+Not checked here: `positive_data_acceptance` (the schema cannot express every rule of the services, e.g. a
+From address on a registered sender domain or a known merge tag, so valid-looking input may rightly be
+refused) and the stateful link checks (`use_after_free`, `ensure_resource_availability`; the schema has no
+OpenAPI links). No operation is excluded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import Client
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from campaigns import services
+from config.wsgi import application
+from leads.models import Lead
+from notifications.models import Notification
+from tests import factories
+from tests.campaign_world import make_campaign, token_of
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+MAX_EXAMPLES = 20
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+@dataclass
+class World:
+    rep_token: str
+    admin_token: str
+    ids: dict[str, list[int]]  # path prefix -> real ids of that kind of object
+
+
+@pytest.fixture
+def world(tenant_a, alice, bob, charlie, sent_campaign, draft, ready_list) -> World:
+    sent_campaign.notify_click = True
+    sent_campaign.save(update_fields=["notify_click"])
+    token = token_of(sent_campaign, "yamada@aozora.example")
+    for path in (f"/t/o/{token}.gif", f"/t/c/{token}/1/"):  # a person opens and clicks: Bob is notified
+        Client().get(path, HTTP_USER_AGENT=BROWSER)
+    scheduled = services.schedule_campaign(
+        make_campaign(tenant_a, bob, lead_list=ready_list, name="予約済み"), timezone.now() + timedelta(days=1)
+    )
+    paused = services.request_send(make_campaign(tenant_a, bob, lead_list=ready_list, name="一時停止中"))
+    paused = services.pause_sending(services.start_sending(paused.pk))
+    alices = make_campaign(tenant_a, alice, lead_list=ready_list, name="管理者のキャンペーン")
+    template = factories.make_template(tenant_a, created_by=bob)
+    return World(
+        rep_token=Token.objects.create(user=bob).key,
+        admin_token=Token.objects.create(user=alice).key,
+        ids={
+            "/api/v1/leads/": [Lead.objects.for_tenant(tenant_a).order_by("pk").first().pk],
+            "/api/v1/lead-lists/": [ready_list.pk],
+            "/api/v1/templates/": [template.pk],
+            "/api/v1/campaigns/": [draft.pk, sent_campaign.pk, scheduled.pk, paused.pk, alices.pk],
+            "/api/v1/notifications/": list(Notification.objects.filter(recipient=bob).values_list("pk", flat=True)),
+        },
+    )
+
+
+@pytest.fixture
+def in_process_world(world):
+    """From here on, requests through the WSGI app keep the test's connection and transaction.
+
+    Only after the world is built: Django's test client, used to build it, reconnects the signal after each
+    of its requests."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield world
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def real_id_variants(case, world: World) -> list[dict[str, str]]:
+    if "id" not in (case.path_parameters or {}):
+        return []
+    for prefix, ids in world.ids.items():
+        if case.path.startswith(prefix):
+            return [{**case.path_parameters, "id": str(pk)} for pk in ids]
+    return []
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),  # function-scoped fixtures are meant: one world per operation
+    phases=[Phase.explicit, Phase.generate],  # the schema's examples, then generated cases; no shrinking
+)
+def test_api_keeps_its_contract(case, in_process_world: World):
+    world = in_process_world
+    token = world.admin_token if case.path.startswith("/api/v1/settings/") else world.rep_token
+    headers = {"Authorization": f"Token {token}"}
+    case.call_and_validate(headers=headers, checks=CHECKS)
+    for path_parameters in real_id_variants(case, world):
+        case.path_parameters = path_parameters
+        case.call_and_validate(headers=headers, checks=CHECKS)
