@@ -197,9 +197,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Okuru API",
-    "DESCRIPTION": "Bulk campaign mail for B2B sales teams: leads, lead lists and campaigns.",
+    "DESCRIPTION": (
+        "Bulk campaign mail for B2B sales teams: leads, lead lists, templates, campaigns and their results.\n\n"
+        "Authenticate with the header `Authorization: Token <key>`; each user creates their key on the "
+        "API token page of the user menu (/accounts/api-token/). Everything is scoped to the user's company.\n\n"
+        'Lists are paginated: `{"count", "next", "previous", "results"}`, `?page=` and `?page_size=` (up to 500). '
+        'Errors are JSON: `{"detail", "code"}`, or field errors `{"<field>": ["<message>"]}` for invalid input.'
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tags (and operation ids) by resource: leads, campaigns, ...
     "COMPONENT_SPLIT_REQUEST": True,  # request bodies without the read-only fields; files as binary
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -207,7 +214,6 @@ SPECTACULAR_SETTINGS = {
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: PostgreSQL holds the truth, the broker only wakes workers.
