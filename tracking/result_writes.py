@@ -36,6 +36,14 @@ _ACTIVITY = CampaignActivity._meta.db_table
 _LINKS = LinkActivity._meta.db_table
 
 
+def storable_text(text: str) -> str:
+    """The text without NUL characters and with lone surrogates replaced (U+FFFD): PostgreSQL and UTF-8
+    cannot hold them, and a bounce must not be lost for the odd byte in a provider's description."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+
+
 @dataclass(frozen=True)
 class EventFacts:
     kind: str
@@ -72,6 +80,7 @@ class ResultWrite:
 
     def event_params(self) -> list:
         facts, message = self.event, self.message
+        # request headers and provider texts are kept as they came, minus what PostgreSQL cannot store
         return [
             message.tenant_id,
             message.campaign_id,
@@ -80,10 +89,10 @@ class ResultWrite:
             bool(facts.machine_reason),
             facts.machine_reason,
             facts.link_number,
-            facts.detail[:2000],
-            facts.user_agent[:300],
+            storable_text(facts.detail)[:2000],
+            storable_text(facts.user_agent)[:300],
             facts.ip,
-            facts.provider_event_id[:255],
+            storable_text(facts.provider_event_id)[:255],
             self.at,
         ]
 

@@ -19,7 +19,7 @@ from leads.services import suppress_address
 from notifications.models import NotificationKind
 from tracking.machine_activity import RequestFacts, click_machine_reason, open_machine_reason
 from tracking.models import EventKind
-from tracking.result_writes import EventFacts, ResultWrite
+from tracking.result_writes import EventFacts, ResultWrite, storable_text
 from tracking.selectors import TrackedMessage, earlier_clicks, tracked_message
 
 
@@ -108,6 +108,8 @@ def record_provider_event(
 ) -> bool:
     """One provider event for the message it names; False when the message is unknown or the event
     was recorded before (same event id)."""
+    if provider_message_id != storable_text(provider_message_id):
+        return False  # no id we stored looks like that
     message = (
         Message.objects.select_related("tenant")
         .filter(provider_message_id=provider_message_id)
