@@ -18,7 +18,8 @@ class TenantLeadListField(serializers.PrimaryKeyRelatedField):
         return LeadList.objects.for_tenant(self.context["request"].user.tenant)
 
     def to_internal_value(self, data):
-        is_id = isinstance(data, int | str) and str(data).isdigit()
+        # ASCII digits only: "①" and "²" pass str.isdigit() but int() refuses them
+        is_id = isinstance(data, int | str) and str(data).isascii() and str(data).isdigit()
         if is_id and not self.get_queryset().filter(pk=int(data)).exists():
             raise NotFound(_("lead_list: there is no list with the id %(id)s.") % {"id": data})
         return super().to_internal_value(data)

@@ -171,7 +171,7 @@ def recipient_count(request: HttpRequest) -> HttpResponse:
     """The live count after exclusions for the list chosen in the composer (htmx)."""
     lead_list_id = request.GET.get("lead_list", "")
     lead_list = None
-    if lead_list_id.isdigit():
+    if lead_list_id.isascii() and lead_list_id.isdigit():  # "①".isdigit() is True, but int() refuses it
         lead_list = get_object_or_404(LeadList.objects.for_tenant(request.tenant), pk=int(lead_list_id))
     breakdown = selectors.recipient_breakdown(lead_list)
     return render(request, "campaigns/recipient_count.html", {"breakdown": breakdown, "lead_list": lead_list})
