@@ -8,6 +8,10 @@ handler (accounts.api_errors) and have the same two shapes everywhere, so they a
 - 400 for every operation that takes a body or validates query parameters.
 
 An operation that documents one of these codes itself keeps its own description (and schema, if it gives one).
+
+And every property of an answer is marked required: a DRF serializer always writes each of its fields (null
+when there is no value), while drf-spectacular lists only the fields that are required as input. Request
+bodies have components of their own (COMPONENT_SPLIT_REQUEST, names ending in "Request"), left as they are.
 """
 
 from __future__ import annotations
@@ -74,9 +78,18 @@ def _integer_ids(operation: dict[str, Any]) -> None:
             parameter["schema"] = {"type": "integer", "description": "The object's id."}
 
 
+def _answers_have_every_field(schemas: dict[str, Any]) -> None:
+    for name, component in schemas.items():
+        properties = component.get("properties")
+        if name.endswith("Request") or not properties:
+            continue
+        component["required"] = sorted(key for key, value in properties.items() if not value.get("writeOnly"))
+
+
 def document_errors(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
     """drf-spectacular POSTPROCESSING_HOOKS entry (see SPECTACULAR_SETTINGS)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    _answers_have_every_field(schemas)
     schemas[ERROR] = ERROR_SCHEMA
     schemas["FieldErrors"] = FIELD_ERRORS_SCHEMA
     schemas[ERROR_OR_FIELD_ERRORS] = {"anyOf": [_ref(ERROR), _ref("FieldErrors")]}
