@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.api_errors import api_not_found
 from campaigns import views as campaign_views
 from config.health import healthz
 
@@ -28,4 +29,5 @@ urlpatterns = [
     # Swagger UI on self-hosted assets (drf-spectacular-sidecar, served by whitenoise); the split view serves its
     # start-up script as a file, as the CSP wants. No Redoc: drf-spectacular's Redoc page loads Google Fonts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", api_not_found),  # any other /api/ URL: JSON 404, never an HTML page
 ]

@@ -207,3 +207,12 @@ def test_the_docs_page_runs_on_local_assets_only(db):
     script = client.get("/api/docs/?script=")
     assert script["Content-Type"].startswith("application/javascript")
     assert "/api/schema/" in script.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/", "/api/v2/leads/", "/api/v1/nothing/", "/api/v1/leads/abc/", "/api/v1/leads"])
+def test_unknown_api_urls_answer_json_404_never_html(path, bob_api):
+    for method in ("get", "post", "delete"):
+        response = getattr(bob_api, method)(path)
+        assert response.status_code == 404, (method, path)
+        assert response.json() == {"detail": response.json()["detail"], "code": "not_found"}
