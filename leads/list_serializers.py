@@ -6,9 +6,41 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads import selectors
-from leads.filters import FilterError, compile_filter
+from leads.filters import ALL_OPS, ANY_CAMPAIGN, FIELDS, MAIL_EVENTS, MAX_CONDITIONS, FilterError, compile_filter
 from leads.models import LeadList
 
+CONDITION_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "description": "A lead field condition; which ops a field takes and the value's type depend on the field.",
+            "properties": {
+                "field": {"type": "string", "enum": list(FIELDS)},
+                "op": {"type": "string", "enum": sorted(ALL_OPS)},
+                "value": {"description": "A text, number, date text or true/false; a list for in and between."},
+            },
+            "required": ["field", "op"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "description": "A mail activity condition.",
+            "properties": {
+                "mail": {
+                    "type": "object",
+                    "properties": {
+                        "campaign": {"oneOf": [{"type": "integer"}, {"type": "string", "enum": [ANY_CAMPAIGN]}]},
+                        "event": {"type": "string", "enum": list(MAIL_EVENTS)},
+                    },
+                    "required": ["campaign", "event"],
+                    "additionalProperties": False,
+                }
+            },
+            "required": ["mail"],
+            "additionalProperties": False,
+        },
+    ]
+}
 FILTER_SCHEMA = {
     "type": "object",
     "description": (
@@ -22,8 +54,9 @@ FILTER_SCHEMA = {
         'includes bounces; "not_opened": sent, not bounced, not opened; with "any": sent at least one '
         "campaign mail and opened none)."
     ),
-    "properties": {"all": {"type": "array", "maxItems": 50, "items": {"type": "object"}}},
+    "properties": {"all": {"type": "array", "maxItems": MAX_CONDITIONS, "items": CONDITION_SCHEMA}},
     "required": ["all"],
+    "additionalProperties": False,
     "example": {
         "all": [
             {"field": "industry", "op": "in", "value": ["IT", "製造"]},
