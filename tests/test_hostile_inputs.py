@@ -265,9 +265,10 @@ def test_lead_form_create_and_edit_store_each_value_or_name_the_field(screens, t
         if tags_ok:
             stored_tags = sorted(lead.tags.values_list("name", flat=True))
             findings.check(stored_tags == sorted(set(tags)), hostile, f"tags stored as {stored_tags[:3]}")
-        if shows_markup(hostile.value):  # every value is on the index pages below; these on their own pages too
-            if "<" in hostile.value:
-                check_page(findings, screens.get(f"/leads/{lead.pk}/"), hostile, [hostile.value])
+        # every value is on the index pages below; markup on the lead's own page, quotes in its form's inputs
+        if "<" in hostile.value:
+            check_page(findings, screens.get(f"/leads/{lead.pk}/"), hostile, [hostile.value])
+        if '"' in hostile.value or "'" in hostile.value:
             check_page(findings, screens.get(f"/leads/{lead.pk}/edit/"), hostile, [hostile.value])
         # the edit form posted back as it shows the lead keeps every value
         resubmitted = {name: getattr(lead, name) for name in (*LEAD_FORM_TEXT, "email", "status")}
@@ -464,8 +465,10 @@ def test_composer_saves_each_value_as_a_draft_or_names_the_field(screens, tenant
             shown.append(name)
         for problem in page_problems(campaign.body_html):
             findings.append(f"{hostile}: stored body keeps {problem}")
-        if shows_markup(hostile.value):
-            for page in ("", "edit/", "confirm/"):
+        if "<" in hostile.value:  # every name is on the index pages below
+            check_page(findings, screens.get(f"/campaigns/{campaign.pk}/edit/"), hostile, [hostile.value])
+        if hostile.kind == "xss":
+            for page in ("", "confirm/"):
                 check_page(findings, screens.get(f"/campaigns/{campaign.pk}/{page}"), hostile, [hostile.value])
     index_pages(findings, screens, "/campaigns/", len(shown), 50, shown)
     findings.assert_none()
@@ -510,13 +513,15 @@ def test_mail_settings_form_saves_each_value_or_names_the_field(admin_screens, t
             tenant = Tenant.objects.get(pk=tenant_a.pk)
             stored = (tenant.legal_sender_name, tenant.legal_postal_address)
             findings.check(stored == (name, address), hostile, f"stored as {stored}")
-            if shows_markup(hostile.value):
+            if "<" in hostile.value:
                 check_page(findings, admin_screens.get("/settings/mail/"), hostile, [hostile.value])
         try:
             domain = normalize_sender_domain(through_a_form(hostile.value).strip()[:1000])
             domain_ok = domain not in domains and len(through_a_form(hostile.value).strip()) <= 1000
         except ValidationError:
             domain_ok = False
+        if hostile.kind in ("xss", "template_injection", "merge_tag", "csv_formula", "overlong"):
+            continue  # refused as any non-domain is; the domain form takes the domain-like tricks below
         added = post_form(admin_screens, "/settings/mail/domains/", {"domain": hostile.value})
         if domain_ok:
             domains.add(domain)

@@ -55,12 +55,12 @@ def test_tracking_and_unsubscribe_urls_answer_404_or_their_page_for_every_value(
             findings.check(response.status_code == 404, hostile, f"GET {url[:40]} answered {response.status_code}")
         one_click = post_form(client, f"/u/{segment}/", {"List-Unsubscribe": "One-Click", "x": hostile.value})
         findings.check(one_click.status_code == 404, hostile, f"one-click answered {one_click.status_code}")
-        pixel = client.get(f"/t/o/{token}.gif?{query(hostile.value)}")
-        findings.check(pixel.status_code == 200, hostile, f"pixel with a query answered {pixel.status_code}")
-        click = client.get(f"/t/c/{token}/1/?{query(hostile.value)}")
+        click = client.get(f"/t/c/{token}/1/?{query(hostile.value)}")  # never a redirect built from a query
         findings.check(click.status_code == 404, hostile, f"click with a query answered {click.status_code}")
-        page = client.get(f"/u/{token}/?{query(hostile.value)}")
-        check_page(findings, page, hostile, [hostile.value])
+        if hostile.kind in ("xss", "unicode", "control", "path"):  # a real token with a query: ignored
+            pixel = client.get(f"/t/o/{token}.gif?{query(hostile.value)}")
+            findings.check(pixel.status_code == 200, hostile, f"pixel with a query answered {pixel.status_code}")
+            check_page(findings, client.get(f"/u/{token}/?{query(hostile.value)}"), hostile, [hostile.value])
         body = post_form(client, f"/u/{token}/", {"List-Unsubscribe": hostile.value})
         findings.check(body.status_code in (200, 403), hostile, f"unsubscribe body answered {body.status_code}")
     events = Event.objects.exclude(kind__in=OPENS).count()
