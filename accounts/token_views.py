@@ -44,4 +44,4 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 def api_token_revoke(request: HttpRequest) -> HttpResponse:
     if api_tokens.revoke_api_token(request.user):
         messages.success(request, _("Your API token was revoked. Programs using it can no longer sign in."))
-    return redirect("accounts:api_token")
+    return redirect("api_token:page")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("accounts/api-token/", include("accounts.token_urls")),  # the user's API token (I2)
     path("leads/", include("leads.urls")),
     path("templates/", include("templates_app.urls")),
     path("campaigns/", include("campaigns.urls")),
