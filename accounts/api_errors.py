@@ -47,7 +47,7 @@ def _encodable(data):
 
 @csrf_exempt  # it changes nothing; a POST must get the same JSON 404 as a GET, not CSRF's HTML 403
 def api_not_found(request: HttpRequest) -> JsonResponse:
-    """Any /api/v1/ URL that names no route (or an id that is not a number): JSON, never Django's HTML page."""
+    """Any /api/ URL that names no route (or an id that is not a number): JSON, never Django's HTML page."""
     return JsonResponse(
         {"detail": str(exceptions.NotFound.default_detail), "code": exceptions.NotFound.default_code}, status=404
     )
