@@ -570,3 +570,40 @@ def test_user_forms_save_each_name_and_email_or_name_the_field(admin_screens, te
         if shows_markup(hostile.value):
             check_page(findings, admin_screens.get("/accounts/users/"), hostile, [hostile.value])
     findings.assert_none()
+
+
+def test_test_sends_and_schedules_of_the_screens_take_each_value(screens, tenant_a, bob, ready_list, settings):
+    """The composer's test-send dialog (C14) with each value as company and contact name, the confirm screen's
+    test send with each value as the address, and its schedule form with each value as the time."""
+    from django.core import mail
+
+    from campaigns.forms import TestSendForm
+    from tests.campaign_world import make_campaign, make_ready_to_send
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    make_ready_to_send(tenant_a)
+    campaign = make_campaign(tenant_a, bob, lead_list=ready_list)
+    draft = {field: getattr(campaign, field) for field in ("name", "subject", "body_html", "from_name")}
+    draft |= {"from_email": campaign.from_email, "reply_to": campaign.reply_to, "lead_list": str(ready_list.pk)}
+    draft |= {"delivery": "now", "action": "test_send", "test-email": "tester@alpha.example"}
+    findings = Findings()
+    for hostile in hostile_values():
+        ok = form_text(hostile.value, 200)[0]
+        names = {"test-company_name": hostile.value, "test-contact_name": hostile.value}
+        response = post_form(screens, f"/campaigns/{campaign.pk}/edit/", draft | names)
+        if ok:
+            findings.check(response.status_code == 302, hostile, f"test send answered {response.status_code}")
+        else:
+            errors = form_errors(response, "test_form")
+            findings.check(set(errors) == {"company_name", "contact_name"}, hostile, f"test send errors {errors}")
+        address_ok = TestSendForm({"test-email": through_a_form(hostile.value)}).is_valid()
+        outbox = len(mail.outbox)
+        sent = post_form(screens, f"/campaigns/{campaign.pk}/test-send/", {"test-email": hostile.value})
+        findings.check(sent.status_code == 302, hostile, f"confirm's test send answered {sent.status_code}")
+        findings.check(len(mail.outbox) == outbox + address_ok, hostile, "sent to a refused address, or not sent")
+        if hostile.kind == "filter_language":  # the time parser (the API test takes every parser-tripping kind)
+            when = {"action": "schedule", "scheduled_at": hostile.value}
+            scheduled = post_form(screens, f"/campaigns/{campaign.pk}/confirm/", when)
+            errors = form_errors(scheduled, "schedule_form")
+            findings.check(set(errors) == {"scheduled_at"}, hostile, f"schedule {scheduled.status_code} {errors}")
+    findings.assert_none()
