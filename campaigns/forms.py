@@ -10,7 +10,7 @@ from campaigns.models import Campaign
 from campaigns.rules import always_problems
 from campaigns.services import EDITABLE_FIELDS
 from campaigns.widgets import RichTextEditor
-from leads.addresses import is_valid_email, normalize_email
+from leads.addresses import is_valid_email, normalize_email, sendable_email
 from leads.models import LeadList
 from templates_app.models import EmailTemplate
 
@@ -130,12 +130,12 @@ class TestSendForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        """The address as it is checked and sent to: normalized (full-width ＠ and letters typed in Japanese
-        input become ASCII), so a mail is never handed an address only its normalized form made valid."""
-        email = normalize_email(self.cleaned_data["email"])
-        if not is_valid_email(email):
+        """The address in the form it is mailed to (leads.addresses.sendable_email): a full-width address typed
+        in Japanese input passes the check on its normalized form, and must be sent in that form too."""
+        email = self.cleaned_data["email"]
+        if not is_valid_email(normalize_email(email)):
             raise forms.ValidationError(_("Enter a valid email address."))
-        return email
+        return sendable_email(email)
 
 
 class ScheduleForm(forms.Form):

@@ -6,9 +6,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 
+def sendable_email(address: str) -> str:
+    """The address as it is kept and mailed to: NFKC (full-width ＠ and letters typed in Japanese input become
+    ASCII) and trimmed, its case kept. Validity is checked on normalize_email(), so this form must be kept:
+    "ｔａｒｏ＠ｅｘａｍｐｌｅ.jp" as typed passes that check but no mail library accepts it as an address."""
+    return unicodedata.normalize("NFKC", address or "").strip()
+
+
 def normalize_email(address: str) -> str:
     """NFKC (full-width ＠ and letters typed in Japanese input), trimmed, lower-cased."""
-    return unicodedata.normalize("NFKC", address or "").strip().lower()
+    return sendable_email(address).lower()
 
 
 def is_valid_email(address: str) -> bool:

@@ -70,7 +70,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Tenant, User
-from leads.addresses import is_valid_email, normalize_email
+from leads.addresses import is_valid_email, normalize_email, sendable_email
 from leads.models import Lead, LeadStatus, Tag
 from leads.services import parse_tag_names, tags_by_name
 
@@ -642,7 +642,7 @@ class _RowReader:
                         % {"column": column.header, "value": _shorten(cell)}
                     )
                 else:
-                    values["email"] = cell
+                    values["email"] = sendable_email(cell)  # as Lead.save keeps it: mailable, case kept
                     values["email_normalized"] = normalized
             elif name == "employees":
                 if not cell:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantOwnedModel, TenantQuerySet
-from leads.addresses import normalize_email
+from leads.addresses import normalize_email, sendable_email
 
 
 class LeadStatus(models.TextChoices):
@@ -88,6 +88,7 @@ class Lead(TenantOwnedModel):
         return " ".join(part for part in (self.last_name, self.first_name) if part)
 
     def save(self, *args, **kwargs) -> None:
+        self.email = sendable_email(self.email)  # the address campaign mail is sent to (as typed, but mailable)
         self.email_normalized = normalize_email(self.email)
         super().save(*args, **kwargs)
 

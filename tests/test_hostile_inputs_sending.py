@@ -16,6 +16,7 @@ import io
 import pytest
 
 from campaigns.models import Message, MessageStatus
+from leads.addresses import is_valid_email, normalize_email
 from leads.csv_import import NEUTRALISED_PREFIXES
 from tests import factories
 from tests.campaign_world import make_campaign, make_ready_to_send, send_in_process
@@ -68,6 +69,10 @@ def hostile_campaign(tenant_a, bob, settings):
                 first_name=value,
                 industry="hostile",
             )
+    for hostile in hostile_values():  # addresses that are valid once normalized (full-width ＠ ...) get mail too
+        if storable(hostile.value) and is_valid_email(normalize_email(hostile.value)):
+            factories.make_lead(tenant_a, email=hostile.value, company_name="株式会社", industry="hostile")
+            values.append((hostile, "株式会社"))
     lead_list = factories.make_lead_list(
         tenant_a, name="<b>危険</b>なリスト", filter={"all": [{"field": "industry", "op": "eq", "value": "hostile"}]}
     )
