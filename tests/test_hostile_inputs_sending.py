@@ -138,3 +138,38 @@ def test_pages_and_the_results_csv_of_a_hostile_campaign_show_values_safely(host
     for cell in (cell for row in rows for cell in row):
         findings.check(not cell.startswith(NEUTRALISED_PREFIXES), cell[:60], "results CSV: a formula cell")
     findings.assert_none()
+
+
+def test_links_made_of_hostile_values_redirect_only_where_the_body_points(tenant_a, bob, settings, client):
+    """Each value as a link of the body, alone and inside an https URL: the cleaner keeps http(s) and mailto
+    links only; every kept link's click answers 302 to exactly that link, with no line break in Location."""
+    from html import escape
+
+    from campaigns.body_html import clean_body_html
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SENDING_RATE_PER_DOMAIN = 100_000
+    make_ready_to_send(tenant_a)
+    factories.make_lead(tenant_a, email="links@example.jp", industry="links")
+    lead_list = factories.make_lead_list(
+        tenant_a, filter={"all": [{"field": "industry", "op": "eq", "value": "links"}]}
+    )
+    links = []
+    for hostile in hostile_values():
+        if storable(hostile.value) and "{{" not in hostile.value and "}}" not in hostile.value:  # no tags in URLs
+            links.append(f'<a href="{escape(hostile.value)}">a</a>')
+            links.append(f'<a href="https://alpha.example/{escape(hostile.value)}">b</a>')
+    body = "<p>" + " ".join(links) + "</p><p>{{Unsubscribe:配信停止}}</p>"
+    campaign = send_in_process(make_campaign(tenant_a, bob, lead_list=lead_list, body_html=clean_body_html(body)))
+    token = Message.objects.get(campaign=campaign).token
+    findings = Findings()
+    findings.check(len(campaign.link_urls) >= 200, "links", f"only {len(campaign.link_urls)} links tracked")
+    for problem in page_problems(campaign.body_html):
+        findings.append(f"the cleaned body keeps {problem}")
+    for number, url in enumerate(campaign.link_urls, start=1):
+        findings.check(url.lower().startswith(("http://", "https://", "mailto:")), url[:60], "a link kept")
+        response = answers_500s(client).get(f"/t/c/{token}/{number}/")
+        if findings.check(response.status_code == 302, url[:60], f"click answered {response.status_code}"):
+            location = response["Location"]
+            findings.check("\n" not in location and "\r" not in location, url[:60], "a line break in Location")
+    findings.assert_none()
