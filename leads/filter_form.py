@@ -454,7 +454,14 @@ def row_from_condition(condition: object, *, key: str) -> FilterRow | None:
         row.values = [as_text(item) for item in value]
     elif value is not None:
         row.values = [as_text(value)]
+    if kind in (TEXT, TAGS) and not all(shows_as_typed(item) for item in row.values):
+        return None  # the screen would split or trim it: saving the row as shown would change the list
     return row
+
+
+def shows_as_typed(value: str) -> bool:
+    """A text value the screen gives back unchanged: nothing to trim, no comma or line break (its separators)."""
+    return value == value.strip() and not TEXT_SEPARATORS.search(value)
 
 
 def mail_row_from_condition(mail: object, *, key: str) -> FilterRow | None:

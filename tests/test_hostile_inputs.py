@@ -607,3 +607,36 @@ def test_test_sends_and_schedules_of_the_screens_take_each_value(screens, tenant
             errors = form_errors(scheduled, "schedule_form")
             findings.check(set(errors) == {"scheduled_at"}, hostile, f"schedule {scheduled.status_code} {errors}")
     findings.assert_none()
+
+
+def test_a_list_saved_unchanged_from_its_edit_screen_keeps_its_filter(screens, tenant_a, bob):
+    """A filter made through the API may hold values the screen cannot show as typed (a comma is the screen's
+    separator, surrounding spaces are trimmed): the screen then says it cannot show the condition instead of
+    silently saving another filter; any other list posted back as shown keeps its filter."""
+    from leads.filter_form import rows_as_posted
+    from leads.services import create_lead_list
+
+    findings = Findings()
+    for hostile in hostile_values():
+        value = hostile.value
+        if not filter_screen_value(value)[0] or len(value) > 500 or has_lone_surrogate(value):
+            continue
+        if not (re.search(r"[,，\n\r]", value) or value != value.strip() or hostile.number % 5 == 0):
+            continue  # a sample of the plain values; every one the screen could change
+        conditions = [
+            {"field": "company_name", "op": "contains", "value": value},
+            {"field": "tags", "op": "in", "value": [value]},
+        ]
+        lead_list = create_lead_list(
+            tenant=tenant_a, name=f"一覧{hostile.number}", filter={"all": conditions}, created_by=bob
+        )
+        edit = screens.get(f"/leads/lists/{lead_list.pk}/edit/")
+        check_page(findings, edit, hostile, [value])
+        screen = edit.context["screen"]
+        posted = dict(rows_as_posted(screen.rows).lists())
+        saved = post_form(screens, f"/leads/lists/{lead_list.pk}/edit/", posted | {"name": lead_list.name})
+        findings.check(saved.status_code in (200, 302), hostile, f"saving answered {saved.status_code}")
+        lead_list.refresh_from_db()
+        if not screen.general_error:
+            findings.check(lead_list.filter == {"all": conditions}, hostile, f"saved as {lead_list.filter}")
+    findings.assert_none()
