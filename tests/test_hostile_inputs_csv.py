@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -20,7 +21,14 @@ import pytest
 from leads.addresses import normalize_email
 from leads.csv_import import MAX_LENGTHS, NEUTRALISED_PREFIXES
 from leads.models import Lead
-from tests.test_hostile_inputs import Findings, answers_500s, has_lone_surrogate, hostile_values, page_problems
+from tests.test_hostile_inputs import (
+    Findings,
+    answers_500s,
+    form_errors,
+    has_lone_surrogate,
+    hostile_values,
+    page_problems,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -208,4 +216,40 @@ def test_the_export_neutralises_every_formula_cell(bob_api, bob_client, tenant_a
     assert len(cells) > 200
     for cell in cells:
         findings.check(not cell.startswith(NEUTRALISED_PREFIXES), cell[:60], "a formula cell left as it is")
+    findings.assert_none()
+
+
+def hostile_header_file(*, readable: bool = True) -> bytes:
+    """Every value as a column name (each column holding the value too), beside the email column. A header
+    row with bytes that are not UTF-8 (a lone surrogate) or NUL refuses the whole file (documented: not
+    readable, binary): `readable` leaves those out."""
+    values = [
+        h.value for h in hostile_values() if not readable or not (has_lone_surrogate(h.value) or "\x00" in h.value)
+    ]
+    return csv_bytes(["メールアドレス", *values], [["header@example.jp", *values]])
+
+
+def test_hostile_column_names_are_shown_escaped_and_never_break_the_import(bob_client, bob_api, tenant_a):
+    client = answers_500s(bob_client)
+    findings = Findings()
+    unreadable = io.BytesIO(hostile_header_file(readable=False))
+    unreadable.name = "headers.csv"
+    refused = client.post("/leads/import/", {"file": unreadable, "encoding": ""})
+    findings.check(set(form_errors(refused)) == {"file"}, "unreadable header row", f"{refused.status_code}")
+    rows = import_through_the_screens(findings, client, hostile_header_file(), "hostile headers")
+    findings.check(Lead.objects.for_tenant(tenant_a).filter(email="header@example.jp").exists(), "row 2", f"{rows}")
+    api = answers_500s(bob_api)
+    readable = [h.value for h in hostile_values() if not (has_lone_surrogate(h.value) or "\x00" in h.value)]
+    mapping = dict.fromkeys(readable, "") | {"メールアドレス": "email"}
+    file = io.BytesIO(hostile_header_file())
+    file.name = "headers.csv"
+    response = api.post("/api/v1/leads/import/", {"file": file, "mapping": json.dumps(mapping)})
+    findings.check(response.status_code == 200, "mapping of every header", f"{response.content[:300]!r}")
+    for hostile in hostile_values():
+        if hostile.kind not in ("filter_language", "unicode", "control", "sql"):
+            continue
+        file.seek(0)
+        encoding = hostile.value.encode("utf-8", "surrogatepass")
+        response = api.post("/api/v1/leads/import/", {"file": file, "encoding": encoding})
+        findings.check(response.status_code == 400, hostile, f"a bad encoding answered {response.status_code}")
     findings.assert_none()
