@@ -129,3 +129,17 @@ def test_a_bounce_whose_text_cannot_be_stored_as_sent_is_still_recorded(client, 
     assert response.status_code == 200
     event = Event.objects.get(message=provider_message, kind="bounced")
     assert "550 " in event.detail and "\x00" not in event.detail  # kept, minus what cannot be stored
+
+
+def test_the_login_form_refuses_each_value_beside_its_field(bob):
+    """The one form anybody can post: each value as the address and as the password is refused with the
+    form's message (or, after many tries, the lock's), shown escaped; nobody is signed in."""
+    client = answers_500s(Client())
+    findings = Findings()
+    for hostile in hostile_values():
+        response = post_form(client, "/accounts/login/", {"username": hostile.value, "password": hostile.value})
+        if findings.check(response.status_code == 200, hostile, f"login answered {response.status_code}"):
+            findings.check(bool(response.context["form"].errors), hostile, "no error shown")
+            check_page(findings, response, hostile, [hostile.value])
+        findings.check("_auth_user_id" not in client.session, hostile, "signed in")
+    findings.assert_none()
