@@ -315,8 +315,9 @@ def test_campaign_fields_store_or_name_each_value(api, tenant_a, bob):
         for field, value in expected.items():
             if field not in refused:
                 findings.check(getattr(stored, field) == value, hostile, f"{field} stored differently")
-        preview = api.get(f"/api/v1/campaigns/{campaign_id}/preview/")
-        findings.check(preview.status_code == 200, hostile, f"preview answered {preview.status_code}")
+        if "{" in hostile.value or "<" in hostile.value or not hostile.value.isprintable():  # what rendering parses
+            preview = api.get(f"/api/v1/campaigns/{campaign_id}/preview/")
+            findings.check(preview.status_code == 200, hostile, f"preview answered {preview.status_code}")
         ok, address = drf_text(hostile.value, 254)
         ok = ok and (not address or is_valid_email(address))
         addresses = dict.fromkeys(("from_email", "reply_to"), hostile.value)

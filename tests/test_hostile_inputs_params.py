@@ -39,7 +39,7 @@ def test_screens_take_any_value_as_an_id_choice_or_page(bob_client, tenant_a, bo
         count = screens.get("/campaigns/recipient-count/", {"lead_list": value})
         findings.check(count.status_code in (200, 404), hostile, f"recipient count answered {count.status_code}")
         for url, params in (
-            ("/leads/", {"sort": value, "page": value, "x": value}),  # the pagination links repeat the query
+            ("/leads/", {"q": value, "sort": value, "page": value, "x": value}),  # search box, pagination links
         ):
             check_page(findings, screens.get(url, params), f"{url} {hostile}", [hostile.value])
         if hostile.kind != "xss":
