@@ -36,6 +36,8 @@ HEADERS = {
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
 }
+LEGAL_NAME = '株式会社<img src=x onerror="window.__pwned=1">'
+LEGAL_ADDRESS = "東京都</title><script>window.__pwned=1</script>"
 BODY = (
     "<p>{{CompanyName}} {{FullName}}様</p><p>{{LastName|ご担当者}} / {{FirstName}}</p>"
     '<p><a href="https://alpha.example/product">新製品</a></p><p>{{Unsubscribe:配信停止はこちら}}</p>'
@@ -57,6 +59,8 @@ def hostile_campaign(tenant_a, bob, settings):
     settings.SENDING_RATE_PER_DOMAIN = 100_000
     make_ready_to_send(tenant_a)
     tenant_a.send_rate_per_second = 1000
+    tenant_a.legal_sender_name = LEGAL_NAME  # in every mail's footer and on the unsubscribe page
+    tenant_a.legal_postal_address = LEGAL_ADDRESS
     tenant_a.save()
     values = [(hostile, storable(hostile.value)) for hostile in hostile_values()]
     for hostile, value in values:
@@ -106,7 +110,7 @@ def test_a_campaign_to_hostile_leads_sends_every_mail_with_safe_headers(hostile_
             findings.check("\n" not in text and "\r" not in text, mail.to[0], f"{header} has a line break")
         findings.check(len(mail.to) == 1 and not mail.bcc and not mail.cc, mail.to[0], "extra recipients")
         html = mail.alternatives[0][0]
-        for problem in page_problems(html, values):
+        for problem in page_problems(html, [*values, LEGAL_NAME, LEGAL_ADDRESS]):
             findings.append(f"{mail.to[0]} HTML part: {problem}")
     findings.assert_none()
 
@@ -131,6 +135,8 @@ def test_pages_and_the_results_csv_of_a_hostile_campaign_show_values_safely(host
         f"/leads/{Message.objects.filter(campaign=campaign).first().lead_id}/",
     ):
         check_page(findings, screens.get(url), url, [*marked, campaign.name, campaign.from_name])
+    token = Message.objects.filter(campaign=campaign).values_list("token", flat=True).first()
+    check_page(findings, client.get(f"/u/{token}/"), "the unsubscribe page", [LEGAL_NAME, *marked])
     response = screens.get(f"/campaigns/{campaign.pk}/results.csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))
