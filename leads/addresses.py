@@ -18,7 +18,14 @@ def normalize_email(address: str) -> str:
     return sendable_email(address).lower()
 
 
+MAX_EMAIL_LENGTH = 254  # the columns that keep an address (Lead.email, email_normalized, Message.email)
+
+
 def is_valid_email(address: str) -> bool:
+    """A valid address that fits its columns: give it normalized, as NFKC can lengthen what was typed
+    ("ﬀ" is "ff", "㍻" is "平成"), so a typed address of 200 characters may not fit once normalized."""
+    if len(address) > MAX_EMAIL_LENGTH:
+        return False
     try:
         validate_email(address)
     except ValidationError:

@@ -70,7 +70,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Tenant, User
-from leads.addresses import is_valid_email, normalize_email, sendable_email
+from leads.addresses import MAX_EMAIL_LENGTH, is_valid_email, normalize_email, sendable_email
 from leads.models import Lead, LeadStatus, Tag
 from leads.services import parse_tag_names, tags_by_name
 
@@ -128,7 +128,7 @@ _PLAIN_ADDRESS = re.compile(
     r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*"
     r"@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,63}"
 )
-MAX_ADDRESS_LENGTH = 320  # as Django's EmailValidator
+MAX_ADDRESS_LENGTH = MAX_EMAIL_LENGTH  # as leads.addresses.is_valid_email: what the columns hold
 _HEADER_SEPARATORS = re.compile(r"[\s\-_]+")
 
 
