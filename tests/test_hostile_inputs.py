@@ -580,10 +580,12 @@ ADDRESS_KINDS = ("unicode", "control", "header_injection", "filter_language", "s
 
 def test_test_sends_and_schedules_of_the_screens_take_each_value(screens, tenant_a, bob, ready_list, settings):
     """The composer's test-send dialog (C14) with each value as company and contact name, the confirm screen's
-    test send with each value as the address, and its schedule form with each value as the time."""
+    test send with each value as the address, its schedule form with each value as the time, and the
+    composer's sender and reply-to addresses."""
     from django.core import mail
 
     from campaigns.forms import TestSendForm
+    from leads.addresses import is_valid_email
     from tests.campaign_world import make_campaign, make_ready_to_send
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -616,6 +618,16 @@ def test_test_sends_and_schedules_of_the_screens_take_each_value(screens, tenant
             scheduled = post_form(screens, f"/campaigns/{campaign.pk}/confirm/", when)
             errors = form_errors(scheduled, "schedule_form")
             findings.check(set(errors) == {"scheduled_at"}, hostile, f"schedule {scheduled.status_code} {errors}")
+        # the composer's sender and reply-to addresses: refused beside each field unless a valid address
+        typed = form_text(hostile.value, 254)[1]
+        sender_ok = form_text(hostile.value, 254)[0] and (not typed or is_valid_email(typed))
+        addresses = {"from_email": hostile.value, "reply_to": hostile.value, "action": "save_draft"}
+        saved = post_form(screens, f"/campaigns/{campaign.pk}/edit/", draft | addresses)
+        if sender_ok:
+            findings.check(saved.status_code == 302, hostile, f"addresses answered {saved.status_code}")
+        else:
+            errors = set(form_errors(saved))
+            findings.check(errors == {"from_email", "reply_to"}, hostile, f"addresses refused as {errors}")
     findings.assert_none()
 
 
