@@ -11,8 +11,8 @@ Each operation (one pytest item each) gets a world of its own: Bob the rep with 
 opened and clicked (so Bob has notifications), a draft, a scheduled and a paused campaign, a lead list with
 leads, a template — and Alice's campaign, which Bob must not see. Requests carry Bob's token; the admin-only
 mail settings carry Alice's. Generated `{id}`s are nearly always unknown (they must answer the documented
-404), so every case is also sent with the world's real ids, which holds the 200 answers with real data to
-the schema as well.
+404), so every case is sent again with one of the world's real ids (each in turn), which holds the 200 answers
+with real data to the schema as well.
 
 Checks, on every response: no 500 (`not_a_server_error`), a documented status code, a documented content
 type, and a body that matches the documented schema. Schemathesis generates valid and invalid input
@@ -69,6 +69,7 @@ class World:
     rep_token: str
     admin_token: str
     ids: dict[str, list[int]]  # path prefix -> real ids of that kind of object
+    turn: int = 0
 
 
 @pytest.fixture
@@ -111,13 +112,15 @@ def in_process_world(world):
     request_finished.connect(close_old_connections)
 
 
-def real_id_variants(case, world: World) -> list[dict[str, str]]:
+def with_a_real_id(case, world: World) -> dict[str, str] | None:
+    """The case's path parameters with one of the world's ids, taking each in turn (the cases are derandomized)."""
     if "id" not in (case.path_parameters or {}):
-        return []
+        return None
     for prefix, ids in world.ids.items():
-        if case.path.startswith(prefix):
-            return [{**case.path_parameters, "id": str(pk)} for pk in ids]
-    return []
+        if case.path.startswith(prefix) and ids:
+            world.turn += 1
+            return {**case.path_parameters, "id": str(ids[world.turn % len(ids)])}
+    return None
 
 
 @pytest.mark.django_db
@@ -134,8 +137,11 @@ def test_api_keeps_its_contract(case, in_process_world: World):
     world = in_process_world
     token = world.admin_token if case.path.startswith("/api/v1/settings/") else world.rep_token
     headers = {"Authorization": f"Token {token}"}
-    case.call_and_validate(headers=headers, checks=CHECKS)
-    for path_parameters in real_id_variants(case, world):
+    response = case.call_and_validate(headers=headers, checks=CHECKS)
+    if response.status_code == 405:  # a method the path does not take (schemathesis tries them): so for any id
+        return
+    path_parameters = with_a_real_id(case, world)
+    if path_parameters is not None:
         case.path_parameters = path_parameters
         case.call_and_validate(headers=headers, checks=CHECKS)
 
