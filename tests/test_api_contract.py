@@ -225,3 +225,16 @@ def test_unknown_api_urls_answer_json_404_never_html(path, bob_api):
         response = getattr(bob_api, method)(path)
         assert response.status_code == 404, (method, path)
         assert response.json() == {"detail": response.json()["detail"], "code": "not_found"}
+
+
+@pytest.mark.django_db
+def test_page_size_goes_up_to_500(bob_api, tenant_a):
+    Lead.objects.bulk_create(
+        Lead(tenant=tenant_a, email=f"p{number}@example.jp", email_normalized=f"p{number}@example.jp")
+        for number in range(501)
+    )
+    body = bob_api.get("/api/v1/leads/", {"page_size": 1000}).json()
+    assert body["count"] == 501 and len(body["results"]) == 500 and "page=2" in body["next"]
+    assert set(body) == {"count", "next", "previous", "results"} and body["previous"] is None
+    assert len(bob_api.get("/api/v1/leads/", {"page_size": 7}).json()["results"]) == 7
+    assert len(bob_api.get("/api/v1/leads/", {"page_size": 0}).json()["results"]) == 50  # the default
