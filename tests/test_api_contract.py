@@ -10,9 +10,10 @@ requests (it would end the test's transaction).
 Each operation (one pytest item each) gets a world of its own: Bob the rep with a sent campaign that a person
 opened and clicked (so Bob has notifications), a draft, a scheduled and a paused campaign, a lead list with
 leads, a template — and Alice's campaign, which Bob must not see. Requests carry Bob's token; the admin-only
-mail settings carry Alice's. Generated `{id}`s are nearly always unknown (they must answer the documented
-404), so every case is sent again with one of the world's real ids (each in turn), which holds the 200 answers
-with real data to the schema as well.
+mail settings carry Alice's. Generated `{id}`s are nearly always unknown (they must answer the documented 404),
+so every case is sent again with one of the world's real ids (each in turn), which holds the 200 answers with
+real data to the schema as well; every other such request carries Mary's token (a manager: she sees all
+campaigns, and changing Bob's answers 403).
 
 Checks, on every response: no 500 (`not_a_server_error`), a documented status code, a documented content
 type, and a body that matches the documented schema. Schemathesis generates valid and invalid input
@@ -67,13 +68,14 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 @dataclass
 class World:
     rep_token: str
+    manager_token: str
     admin_token: str
     ids: dict[str, list[int]]  # path prefix -> real ids of that kind of object
     turn: int = 0
 
 
 @pytest.fixture
-def world(tenant_a, alice, bob, charlie, sent_campaign, draft, ready_list) -> World:
+def world(tenant_a, alice, bob, mary, charlie, sent_campaign, draft, ready_list) -> World:
     sent_campaign.notify_click = True
     sent_campaign.save(update_fields=["notify_click"])
     token = token_of(sent_campaign, "yamada@aozora.example")
@@ -88,6 +90,7 @@ def world(tenant_a, alice, bob, charlie, sent_campaign, draft, ready_list) -> Wo
     template = factories.make_template(tenant_a, created_by=bob)
     return World(
         rep_token=Token.objects.create(user=bob).key,
+        manager_token=Token.objects.create(user=mary).key,
         admin_token=Token.objects.create(user=alice).key,
         ids={
             "/api/v1/leads/": [Lead.objects.for_tenant(tenant_a).order_by("pk").first().pk],
@@ -143,6 +146,8 @@ def test_api_keeps_its_contract(case, in_process_world: World):
     path_parameters = with_a_real_id(case, world)
     if path_parameters is not None:
         case.path_parameters = path_parameters
+        if world.turn % 2 and token == world.rep_token:  # Mary the manager sees Bob's campaigns, may not change them
+            headers = {"Authorization": f"Token {world.manager_token}"}
         case.call_and_validate(headers=headers, checks=CHECKS)
 
 
