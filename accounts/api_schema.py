@@ -5,7 +5,8 @@ handler (accounts.api_errors) and have the same two shapes everywhere, so they a
 
 - 401 no or unknown token, 403 not allowed (no company, no mail plan, not the owner, not an admin);
 - 404 for every path with an `{id}` (also a foreign one, A3) and every paginated list (a page past the end);
-- 400 for every operation that takes a body or validates query parameters.
+- 400 for every operation that takes a body or validates query parameters;
+- 415 for every operation that takes a body (JSON; multipart/form-data for the CSV import).
 
 An operation that documents one of these codes itself keeps its own description (and schema, if it gives one).
 
@@ -47,6 +48,7 @@ DESCRIPTIONS = {
         "or the user's role or ownership does not permit it."
     ),
     "404": "No such object in your company (another company's id answers the same), or no such page.",
+    "415": "The body is not in a media type the operation takes (application/json; the CSV import multipart).",
 }
 # every other query parameter is parsed by a serializer and may answer 400
 PAGINATION_PARAMETERS = {"page", "page_size"}
@@ -69,6 +71,8 @@ def _error_codes(path: str, operation: dict[str, Any]) -> list[str]:
     query = {parameter["name"] for parameter in parameters if parameter.get("in") == "query"}
     if "requestBody" in operation or query - PAGINATION_PARAMETERS:
         codes.append("400")
+    if "requestBody" in operation:
+        codes.append("415")
     return codes
 
 

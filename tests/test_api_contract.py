@@ -243,3 +243,10 @@ def test_page_size_goes_up_to_500(bob_api, tenant_a):
     assert set(body) == {"count", "next", "previous", "results"} and body["previous"] is None
     assert len(bob_api.get("/api/v1/leads/", {"page_size": 7}).json()["results"]) == 7
     assert len(bob_api.get("/api/v1/leads/", {"page_size": 0}).json()["results"]) == 50  # the default
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_answers_415_json(bob_api):
+    response = bob_api.post("/api/v1/leads/", "email=a@example.jp", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and response.json()["code"] == "unsupported_media_type"
+    assert "415" in schema.raw_schema["paths"]["/api/v1/leads/"]["post"]["responses"]
