@@ -17,7 +17,7 @@ from campaigns.merge_tags import DEFAULT_UNSUBSCRIBE_TAG
 from campaigns.models import Campaign
 from campaigns.rendering import body_has_unsubscribe_tag, content_problems
 from campaigns.selectors import recipient_breakdown
-from leads.addresses import is_valid_email
+from leads.addresses import is_valid_email, normalize_email
 
 NON_FIELD = NON_FIELD_ERRORS
 MIN_SCHEDULE_LEAD = timedelta(minutes=30)
@@ -50,7 +50,8 @@ def always_problems(*, subject: str, from_email: str, reply_to: str, from_name: 
     for message in sender_name_problems(from_name):
         _add(problems, "from_name", message)
     for field, value in (("from_email", from_email), ("reply_to", reply_to)):
-        if value and not is_valid_email(value):
+        # checked as leads are (normalized), and kept in the form mail is sent with (campaigns.services._apply)
+        if value and not is_valid_email(normalize_email(value)):
             _add(problems, field, _("“%(value)s” is not a valid email address.") % {"value": value})
     return problems
 

@@ -31,6 +31,7 @@ from campaigns.rules import (
     sending_problems,
 )
 from campaigns.snapshot import take_snapshot
+from leads.addresses import sendable_email
 from leads.filters import FilterError
 
 EDITABLE_FIELDS = (
@@ -70,8 +71,8 @@ def _apply(campaign: Campaign, fields: dict[str, Any]) -> None:
         setattr(campaign, name, value)
     campaign.subject = campaign.subject or ""
     campaign.body_html = clean_body_html(campaign.body_html)
-    campaign.from_email = campaign.from_email.strip()
-    campaign.reply_to = campaign.reply_to.strip()
+    campaign.from_email = sendable_email(campaign.from_email)  # trimmed; typed full-width, kept mailable
+    campaign.reply_to = sendable_email(campaign.reply_to)
     problems = always_problems(
         subject=campaign.subject,
         from_email=campaign.from_email,
