@@ -389,7 +389,7 @@ class LoadResult:
         `others_cores` is what every other process of the (shared) machine used, in cores."""
         requests = max(int(self.wrk["responses"]), 1)
         ours = self.server_cpu_s + (self.postgres_cpu_s or 0.0) + self.wrk_cpu_s
-        return {
+        figures: dict = {
             "ms_per_request": {
                 "gunicorn": round(self.server_cpu_s * 1000 / requests, 3),
                 "postgres": None if self.postgres_cpu_s is None else round(self.postgres_cpu_s * 1000 / requests, 3),
@@ -399,6 +399,9 @@ class LoadResult:
             "others_cores": round(max(self.machine_cpu_s - ours, 0.0) / self.seconds, 2),
             "cores": os.cpu_count(),
         }
+        if self.postgres_cpu_s is None and self.wrk["sent_health"] == 0:
+            figures["note"] = "a PostgreSQL session per request: their CPU time is counted in others_cores"
+        return figures
 
 
 def drive(server: Server, tokens_path: Path, mode: str, seconds: float) -> LoadResult:
