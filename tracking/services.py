@@ -1,8 +1,9 @@
 """Recording what recipients and providers did (K1–K5): the raw event, first-time timestamps, counters.
 
-Every service writes in one transaction: the Event row, the Message's first-time timestamp (an
-UPDATE ... WHERE <field> IS NULL, so only one request ever wins it) and, when it won, the campaign's
-counters. Figures therefore always agree with the timestamps, also under concurrent requests.
+Every result is written atomically by tracking.result_writes (one statement on PostgreSQL): the
+Event row, the Message's first-time timestamps (only the request that finds one empty sets it) and,
+for each it set, the campaign's counter. Figures therefore always agree with the timestamps, also
+under concurrent requests.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from tracking.result_writes import EventFacts, ResultWrite, storable_text
 from tracking.selectors import TrackedMessage, earlier_clicks, tracked_message
 
 
-def _request_event(kind: str, facts: RequestFacts, *, machine_reason: str = "", link_number=None) -> EventFacts:
+def _request_event(
+    kind: str, facts: RequestFacts, *, machine_reason: str = "", link_number: int | None = None
+) -> EventFacts:
     return EventFacts(kind, machine_reason, link_number, user_agent=facts.user_agent, ip=facts.ip)
 
 
