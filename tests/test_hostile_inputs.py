@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from leads.csv_import import TEXT_FIELDS
+
 CORPUS = Path(__file__).parent / "data" / "hostile_values.jsonl"
 KINDS = (
     "xss",
@@ -221,17 +223,7 @@ def admin_screens(alice_client):
     return answers_500s(alice_client)
 
 
-LEAD_FORM_TEXT = (
-    "company_name",
-    "last_name",
-    "first_name",
-    "phone",
-    "department",
-    "title",
-    "industry",
-    "prefecture",
-    "website",
-)
+LEAD_FORM_TEXT = TEXT_FIELDS  # the lead's free-text fields, as the import knows them
 
 
 def test_lead_form_create_and_edit_store_each_value_or_name_the_field(screens, tenant_a):

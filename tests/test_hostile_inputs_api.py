@@ -19,6 +19,7 @@ from campaigns.merge_tags import merge_tag_problems
 from campaigns.models import Campaign
 from campaigns.rendering import content_problems
 from leads.addresses import is_valid_email, normalize_email, sendable_email
+from leads.csv_import import TEXT_FIELDS
 from leads.models import Lead, LeadList
 from templates_app.models import EmailTemplate
 from tests.campaign_world import make_campaign, make_ready_to_send
@@ -39,20 +40,7 @@ def api(bob_api):
     return answers_500s(bob_api)
 
 
-LEAD_TEXT_FIELDS = {
-    name: Lead._meta.get_field(name).max_length
-    for name in (
-        "company_name",
-        "last_name",
-        "first_name",
-        "phone",
-        "department",
-        "title",
-        "industry",
-        "prefecture",
-        "website",
-    )
-}
+LEAD_TEXT_FIELDS = {name: Lead._meta.get_field(name).max_length for name in TEXT_FIELDS}  # the free-text ones
 
 
 def drf_text(value: str, max_length: int | None, *, allow_blank: bool = True) -> tuple[bool, str]:
