@@ -232,9 +232,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+SENDING_SWEEP_SECONDS = env.float("SENDING_SWEEP_SECONDS", default=15.0)  # beat's period of the two sending tasks
 CELERY_BEAT_SCHEDULE = {
-    "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": 15.0},
-    "sweep-stalled-sending": {"task": "campaigns.sweep_stalled_sending", "schedule": 15.0},
+    "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": SENDING_SWEEP_SECONDS},
+    "sweep-stalled-sending": {"task": "campaigns.sweep_stalled_sending", "schedule": SENDING_SWEEP_SECONDS},
     "sync-salesforce": {"task": "integrations.sync_salesforce", "schedule": 30.0},
 }
 

@@ -1,0 +1,105 @@
+"""The drills' SMTP server (aiosmtpd, in the runner's process): counts every accepted mail per recipient,
+and refuses some recipients the way a provider does, chosen deterministically per address.
+
+A mail counts as delivered when the server answers 250 to its DATA: a second 250 for one address is a
+duplicate. Nothing is written to disk (the counts are what the drills check).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tests.mail_catcher import HOST, _FreePortController
+
+TRANSIENT_REFUSALS = 2  # a transiently failing address is refused this many times, then accepted
+TEMPORARY_RCPT = "451 4.3.2 Mailbox busy, try again later"
+TEMPORARY_DATA = "451 4.3.0 Temporary local problem, try again later"
+PERMANENT_RCPT = "550 5.1.1 No such user here"
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Which addresses fail: `permanent_share` for good (550 at RCPT), `transient_share` for the first
+    TRANSIENT_REFUSALS tries (451, half of them at RCPT, half after DATA), by a hash of the address."""
+
+    transient_share: float = 0.0
+    permanent_share: float = 0.0
+
+    @staticmethod
+    def _bucket(address: str) -> int:
+        return int.from_bytes(hashlib.sha256(address.lower().encode()).digest()[:4], "big") % 10_000
+
+    def fate(self, address: str) -> str:
+        """One of permanent, transient_rcpt, transient_data, ok."""
+        bucket = self._bucket(address)
+        if bucket < self.permanent_share * 10_000:
+            return "permanent"
+        if bucket < (self.permanent_share + self.transient_share) * 10_000:
+            return "transient_rcpt" if bucket % 2 else "transient_data"
+        return "ok"
+
+
+class CountingFaultyHandler:
+    def __init__(self, plan: FaultPlan):
+        self.plan = plan
+        self._lock = threading.Lock()
+        self.accepted: Counter[str] = Counter()  # 250 after DATA, per recipient
+        self.refused: Counter[str] = Counter()  # 4xx or 5xx, per recipient
+        self._tries: Counter[str] = Counter()
+
+    def _refuse_now(self, address: str, stage: str) -> str | None:
+        fate = self.plan.fate(address)
+        if fate == "permanent" and stage == "rcpt":
+            return PERMANENT_RCPT
+        if fate == f"transient_{stage}":
+            self._tries[address] += 1
+            if self._tries[address] <= TRANSIENT_REFUSALS:
+                return TEMPORARY_RCPT if stage == "rcpt" else TEMPORARY_DATA
+        return None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        with self._lock:
+            refusal = self._refuse_now(address, "rcpt")
+            if refusal:
+                self.refused[address] += 1
+                return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self._lock:
+            refusals = [self._refuse_now(address, "data") for address in envelope.rcpt_tos]
+            if any(refusals):
+                self.refused.update(envelope.rcpt_tos)
+                return next(refusal for refusal in refusals if refusal)
+            self.accepted.update(envelope.rcpt_tos)
+        return "250 Message accepted"
+
+    def snapshot(self) -> tuple[Counter[str], Counter[str]]:
+        """(accepted, refused) per address, copied under the lock."""
+        with self._lock:
+            return Counter(self.accepted), Counter(self.refused)
+
+    def total_accepted(self) -> int:
+        with self._lock:
+            return sum(self.accepted.values())
+
+
+@contextlib.contextmanager
+def smtp_server(plan: FaultPlan) -> Iterator[tuple[CountingFaultyHandler, str]]:
+    """The server on a free port; yields its handler and EMAIL_URL."""
+    handler = CountingFaultyHandler(plan)
+    controller = _FreePortController(handler, hostname=HOST, port=0, server_hostname="faults-catcher", ready_timeout=10)
+    smtp_log = logging.getLogger("mail.log")  # aiosmtpd logs every SMTP command at INFO
+    smtp_log.setLevel(logging.WARNING)
+    controller.start()
+    try:
+        yield handler, f"smtp://{HOST}:{controller.port}"
+    finally:
+        controller.stop()

@@ -1,0 +1,149 @@
+"""Drills 1–4: a campaign sent by real workers into the SMTP catcher while something breaks.
+
+Each drill yields one dict (a JSON line): its parameters, what it broke and when, the final counts
+(tests/faults/sending.py: outcome) and `problems`, empty when every promise held.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.faults.catcher import FaultPlan, smtp_server
+from tests.faults.crew import Crew, crew
+from tests.faults.sending import outcome, problems, sending_campaign, start, wait_for_mails, wait_until_sent
+from tests.faults.servers import OwnPostgres, OwnRedis
+
+KILL_RECIPIENTS = int(os.environ.get("FAULTS_KILL_RECIPIENTS", "10000"))
+KILLS = int(os.environ.get("FAULTS_KILLS", "20"))
+KILL_RATE = int(os.environ.get("FAULTS_KILL_RATE", "200"))  # the tenant's mails/s: the kills spread over the send
+RESTART_RECIPIENTS = int(os.environ.get("FAULTS_RESTART_RECIPIENTS", "3000"))
+RESTART_RATE = int(os.environ.get("FAULTS_RESTART_RATE", "300"))
+DOWN_SECONDS = float(os.environ.get("FAULTS_DOWN_SECONDS", "3"))  # how long a restarted server stays down
+PROVIDER_RECIPIENTS = int(os.environ.get("FAULTS_PROVIDER_RECIPIENTS", "5000"))
+PROVIDER_PLAN = FaultPlan(transient_share=0.10, permanent_share=0.02)
+NO_FAULTS = FaultPlan()
+WORKERS = 2  # a restart may leave one mail per worker's batch in flight unknown
+BREAK_AT_SHARE = 0.3  # a server is restarted once this share of the campaign is caught
+
+
+@dataclass
+class Stack:
+    """What the drills run on: their own servers, the environment of every process they start, a log folder."""
+
+    postgres: OwnPostgres
+    redis: OwnRedis
+    env: dict[str, str]
+    logs: Path
+
+
+# breaks things while the campaign sends: (stack, crew, catcher handler, mails caught before) -> facts
+Disturbance = Callable[[Stack, Crew, object, int], dict]
+
+
+def _sending_drill(
+    stack: Stack, name: str, recipients: int, rate: int, plan: FaultPlan, disturb: Disturbance, max_unknown: int
+) -> dict:
+    with smtp_server(plan) as (handler, email_url):
+        env = {**stack.env, "EMAIL_URL": email_url}
+        with crew(env, stack.logs / name) as team:
+            campaign = sending_campaign(name.replace("_", "-"), recipients, rate)
+            caught_before = handler.total_accepted()
+            started = start(campaign)
+            facts = disturb(stack, team, handler, caught_before)
+            finished = wait_until_sent(campaign.pk)
+            seconds = time.monotonic() - started
+        counts = outcome(campaign.pk, handler, plan)
+    found = problems(counts, finished=finished, max_unknown=max_unknown)
+    return {
+        "drill": name,
+        "recipients": recipients,
+        "rate_per_s": rate,
+        **facts,
+        "finished": finished,
+        "seconds": round(seconds, 1),
+        **counts,
+        "max_unknown": max_unknown,
+        "ok": not found,
+        "problems": found,
+    }
+
+
+def _when_caught(handler, count: int) -> bool:
+    """Wait until the catcher has `count` mails; False if the campaign stalled first."""
+    return wait_for_mails(handler, count, timeout=120) >= count
+
+
+def _kill_workers(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
+    """KILLS times: SIGKILL a worker (in turn) once another stretch of the campaign is caught, start it again."""
+    stretch = max(KILL_RECIPIENTS // (KILLS + 4), 1)
+    rng = random.Random(8)
+    kills = 0
+    for kill in range(KILLS):
+        if not _when_caught(handler, caught_before + (kill + 1) * stretch):
+            break
+        time.sleep(rng.uniform(0.0, 0.2))  # somewhere inside a batch, not always at its start
+        victim = team.workers[kill % len(team.workers)]
+        victim.kill()
+        kills += 1
+        victim.start()
+    return {"kills": kills, "kill_every_mails": stretch, "workers": len(team.workers)}
+
+
+def drill_worker_kills(stack: Stack) -> dict:
+    return _sending_drill(
+        stack, "worker_kills", KILL_RECIPIENTS, KILL_RATE, NO_FAULTS, _kill_workers, max_unknown=KILLS
+    )
+
+
+def _restart_postgres(mode: str) -> Disturbance:
+    def disturb(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
+        reached = _when_caught(handler, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
+        at = handler.total_accepted() - caught_before
+        down = stack.postgres.restart(mode, DOWN_SECONDS)
+        return {"fault": f"pg_ctl stop -m {mode}, start", "restarted_at_mail": at, "down_s": round(down, 1),
+                "reached_break_point": reached}  # fmt: skip
+
+    return disturb
+
+
+def _restart_redis(crash: bool) -> Disturbance:
+    def disturb(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
+        reached = _when_caught(handler, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
+        at = handler.total_accepted() - caught_before
+        down = stack.redis.restart(crash=crash, down_seconds=DOWN_SECONDS)
+        fault = "redis SIGKILL (queue lost), start" if crash else "redis SHUTDOWN (snapshot saved), start"
+        return {"fault": fault, "restarted_at_mail": at, "down_s": round(down, 1), "reached_break_point": reached}
+
+    return disturb
+
+
+def drill_postgres_restart(stack: Stack) -> Iterator[dict]:
+    for mode in ("fast", "immediate"):
+        yield _sending_drill(
+            stack, f"postgres_restart_{mode}", RESTART_RECIPIENTS, RESTART_RATE, NO_FAULTS,
+            _restart_postgres(mode), max_unknown=WORKERS,
+        )  # fmt: skip
+
+
+def drill_redis_restart(stack: Stack) -> Iterator[dict]:
+    for crash in (False, True):
+        yield _sending_drill(
+            stack, "redis_crash" if crash else "redis_restart", RESTART_RECIPIENTS, RESTART_RATE, NO_FAULTS,
+            _restart_redis(crash), max_unknown=0,
+        )  # fmt: skip
+
+
+def _no_disturbance(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
+    plan = PROVIDER_PLAN
+    return {"transient_share": plan.transient_share, "permanent_share": plan.permanent_share}
+
+
+def drill_provider_failures(stack: Stack) -> dict:
+    return _sending_drill(
+        stack, "provider_failures", PROVIDER_RECIPIENTS, 1_000_000, PROVIDER_PLAN, _no_disturbance, max_unknown=0
+    )

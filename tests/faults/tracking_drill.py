@@ -1,0 +1,180 @@
+"""Drill 5: the tracking endpoints under load while PostgreSQL restarts (a clean stop, then a crash).
+
+gunicorn serves the project as in production (the tracking benchmark's server: sync x 3, persistent
+database connections) on the drills' own servers; CLIENTS threads of this process open and click the
+mails of a sent campaign as fast as it answers, each request with its own number in the User-Agent,
+which the Event row keeps. Every answer is recorded. Promises: every success (200 image, 302 with a
+Location) has its Event row; while the database is away the answer is a 503, never a 500 or a hang
+(REQUEST_TIMEOUT); the server answers successfully again after each restart.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.db import connection
+
+from campaigns.models import Message
+from tests.bench.bench_tracking_load import drop_world, gunicorn, tracking_world
+from tests.faults.sending import while_database_answers
+from tests.faults.sending_drills import DOWN_SECONDS, Stack
+from tracking.models import Event
+
+MESSAGES = int(os.environ.get("FAULTS_TRACKING_MESSAGES", "5000"))
+SECONDS = float(os.environ.get("FAULTS_TRACKING_SECONDS", "24"))
+CLIENTS = int(os.environ.get("FAULTS_TRACKING_CLIENTS", "8"))
+RESTARTS = (("fast", 0.25), ("immediate", 0.6))  # (pg_ctl stop mode, share of the load's time it happens at)
+REQUEST_TIMEOUT = 10.0  # an answer slower than this counts as a hang
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+MARK = "okuru-drill/"
+OPEN_SHARE = 0.7
+
+
+@dataclass(frozen=True)
+class Answer:
+    number: int
+    kind: str
+    status: int  # 0: no answer (error says why)
+    success: bool
+    at: float  # when the request was sent (monotonic)
+    error: str = ""
+
+
+@dataclass
+class Load:
+    base_url: str
+    tokens: list[str]
+    deadline: float
+    answers: list[Answer] = field(default_factory=list)
+    _numbers: itertools.count = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, seed: int) -> None:
+        rng = random.Random(seed)
+        address = urlsplit(self.base_url)
+        client = http.client.HTTPConnection(address.hostname, address.port, timeout=REQUEST_TIMEOUT)
+        while time.monotonic() < self.deadline:
+            with self._lock:
+                number = next(self._numbers)
+            token = rng.choice(self.tokens)
+            kind = "open" if rng.random() < OPEN_SHARE else "click"
+            path = f"/t/o/{token}.gif" if kind == "open" else f"/t/c/{token}/{rng.randint(1, 3)}/"
+            answer = self._ask(client, number, kind, path)
+            if not answer.status:
+                client.close()  # a fresh connection for the next request
+            with self._lock:
+                self.answers.append(answer)
+        client.close()
+
+    @staticmethod
+    def _ask(client: http.client.HTTPConnection, number: int, kind: str, path: str) -> Answer:
+        at = time.monotonic()
+        try:
+            client.request("GET", path, headers={"User-Agent": f"{BROWSER} {MARK}{number}"})
+            response = client.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException) as error:
+            return Answer(number, kind, 0, False, at, type(error).__name__)
+        if kind == "open":
+            success = response.status == 200 and response.getheader("Content-Type") == "image/gif"
+        else:
+            success = response.status == 302 and bool(response.getheader("Location"))
+        return Answer(number, kind, response.status, success, at)
+
+
+def _recorded_numbers(campaign_id: int) -> Counter[int]:
+    agents = while_database_answers(
+        lambda: list(Event.objects.filter(campaign_id=campaign_id).values_list("user_agent", flat=True))
+    )
+    return Counter(int(agent.rpartition(MARK)[2]) for agent in agents if MARK in agent)
+
+
+def _drive_and_restart(stack: Stack, load: Load, started: float) -> list[tuple[str, float, float]]:
+    """The load's threads, and the restarts at their moments; (mode, down from, up at) per restart."""
+    clients = [threading.Thread(target=load.run, args=(seed,), daemon=True) for seed in range(CLIENTS)]
+    for client in clients:
+        client.start()
+    outages = []
+    for mode, share in RESTARTS:
+        time.sleep(max(0.0, started + SECONDS * share - time.monotonic()))
+        down_from = time.monotonic()
+        stack.postgres.restart(mode, DOWN_SECONDS)
+        outages.append((mode, down_from, time.monotonic()))
+    for client in clients:
+        client.join(SECONDS + REQUEST_TIMEOUT * 2)
+    connection.close()  # this process's session did not survive the restarts either
+    return outages
+
+
+def _summary(answers: list[Answer], recorded: Counter[int], outages: list[tuple[str, float, float]]) -> dict:
+    successes = [answer for answer in answers if answer.success]
+    lost = [answer.number for answer in successes if not recorded[answer.number]]
+    failed_numbers = {answer.number for answer in answers if not answer.success}
+    last_up = outages[-1][2] if outages else 0.0
+    statuses = Counter(str(answer.status or answer.error) for answer in answers)
+    during = [answer for answer in answers if any(start <= answer.at <= end for _mode, start, end in outages)]
+    return {
+        "requests": len(answers),
+        "successes": len(successes),
+        "answers": dict(sorted(statuses.items())),
+        "answers_during_outages": dict(sorted(Counter(str(a.status or a.error) for a in during).items())),
+        "events_recorded": sum(recorded.values()),
+        "lost": len(lost),
+        "lost_requests": lost[:10],
+        "recorded_but_answered_error": sum(1 for number in failed_numbers if recorded[number]),
+        "repeated_events": sum(count - 1 for count in recorded.values() if count > 1),
+        "successes_after_last_restart": sum(1 for answer in successes if answer.at > last_up),
+    }
+
+
+def _tracking_problems(summary: dict) -> list[str]:
+    found = []
+    if summary["lost"]:
+        found.append(f"{summary['lost']} successful answers without their event")
+    if summary["repeated_events"]:
+        found.append(f"{summary['repeated_events']} requests recorded twice")
+    unclean = {status: count for status, count in summary["answers"].items() if status not in ("200", "302", "503")}
+    if unclean:
+        found.append(f"answers other than success or 503: {unclean}")
+    if not summary["successes_after_last_restart"]:
+        found.append("no success after the last restart")
+    return found
+
+
+def drill_tracking_postgres_restart(stack: Stack) -> dict:
+    world = tracking_world(MESSAGES)
+    try:
+        tokens = list(Message.objects.filter(campaign=world.campaign).values_list("token", flat=True))
+        log_dir = stack.logs / "tracking"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with gunicorn(log_dir, conn_max_age=600) as server:
+            started = time.monotonic()
+            load = Load(server.base_url, tokens, deadline=started + SECONDS)
+            outages = _drive_and_restart(stack, load, started)
+            description = server.description
+        summary = _summary(load.answers, _recorded_numbers(world.campaign.pk), outages)
+    finally:
+        while_database_answers(lambda: drop_world(world))
+    found = _tracking_problems(summary)
+    return {
+        "drill": "tracking_postgres_restart",
+        "messages": MESSAGES,
+        "seconds": SECONDS,
+        "clients": CLIENTS,
+        "server": description,
+        "restarts": [
+            {"mode": mode, "at_s": round(start - started, 1), "down_s": round(end - start, 1)}
+            for mode, start, end in outages
+        ],
+        **summary,
+        "ok": not found,
+        "problems": found,
+    }
