@@ -1,15 +1,12 @@
 """Campaign results (D1, D2) of a 1,000,000-message campaign with 3,000,000 events.
 
-Data (set-based SQL, INSERT ... SELECT generate_series; deterministic):
-- 1,000,000 messages of one finished campaign, sent over 30 minutes: 99.05 % sent, 0.5 % failed, 0.25 %
-  skipped, 0.2 % unknown (every status a real campaign ends with).
-- 3,000,000 events on them over the 14 days after sending, skewed to the first hours: 1,000,000
-  provider events (delivered, 1 % bounced), 1,200,000 opens (15 % by machines) on 40 % of the recipients
-  and 800,000 clicks on 12 % of them, on the campaign's 5 links and its honeypot (10 % by machines).
-- What tracking derives from them, computed from the events in SQL the way tracking's services keep it:
-  the first-time timestamps on the messages, the campaign's counters per hour and shard (first-time
-  results) and the link counters (every human click, and each human clicker once per link).
-- The outcome stored when the campaign ended (Campaign.outcome_counts), counted as finish_if_done does.
+Data (campaigns.sent_campaign_data: set-based SQL, deterministic; its docstring has the shares):
+- 1,000,000 messages of one finished campaign, sent over 30 minutes, every status a campaign ends with.
+- 3,000,000 events on them over the 14 days after sending, skewed to the first hours: provider events
+  (delivered, bounced, complained), opens (some by machines), unsubscribes and clicks on the campaign's
+  5 links and its honeypot.
+- What tracking derives from them: the first-time timestamps on the messages, the campaign's counters per
+  hour and shard, the link counters, and the outcome stored when the campaign ended.
 - Another tenant with a small campaign of its own, so tenant and campaign conditions have rows to leave out.
 The tables are VACUUM ANALYZEd after loading, as autovacuum does in production.
 
@@ -42,16 +39,13 @@ from django.utils import timezone
 from accounts.models import Role, Tenant, User
 from campaigns import selectors
 from campaigns.models import Campaign, CampaignStatus, Message
+from campaigns.sent_campaign_data import delete_campaign_rows, derive_tracking, load_events, load_messages
+from campaigns.sent_campaign_data import finish as store_outcome
 from tests.bench.measure import timed
-from tracking.models import COUNTER_SHARDS, CampaignActivity, Event, LinkActivity
+from tracking.models import CampaignActivity, Event, LinkActivity
 
 MESSAGES = 1_000_000
 EVENTS = 3_000_000
-PROVIDER_EVENTS = 1_000_000
-OPEN_EVENTS = 1_200_000
-CLICK_EVENTS = EVENTS - PROVIDER_EVENTS - OPEN_EVENTS
-OPENER_SHARE = 0.4  # opens land on 40 % of the sent messages, clicks on 12 % (each a few times)
-CLICKER_SHARE = 0.12
 SMALL_CAMPAIGNS = 49
 SMALL_MESSAGES = 200
 RUNS = 15
@@ -62,11 +56,6 @@ LINKS = [
     "https://alpha.example/pricing",
     "https://alpha.example/contact",
 ]
-
-MESSAGE_TABLE = Message._meta.db_table
-EVENT_TABLE = Event._meta.db_table
-ACTIVITY_TABLE = CampaignActivity._meta.db_table
-LINK_TABLE = LinkActivity._meta.db_table
 
 
 def _execute(sql: str, params: list | None = None) -> int:
@@ -94,136 +83,6 @@ def _campaign(tenant: Tenant, owner: User, name: str, started_at, *, recipients:
     )
 
 
-def load_messages(campaign: Campaign, count: int) -> None:
-    """`count` messages sent evenly over 30 minutes from the start; statuses by the message's number n."""
-    _execute(
-        f"""
-        INSERT INTO {MESSAGE_TABLE} (tenant_id, campaign_id, lead_id, email, email_normalized, token, status,
-            attempts, claim, provider_message_id, error, created_at, sent_at)
-        SELECT %(tenant)s, %(campaign)s, NULL, 'person' || n || '@kaisha' || (n %% 500) || '.example',
-            'person' || n || '@kaisha' || (n %% 500) || '.example', md5(%(campaign)s || ':' || n),
-            s.status, 1, '', CASE WHEN s.status = 'sent' THEN 'esp-' || %(campaign)s || '-' || n ELSE '' END,
-            CASE s.status WHEN 'failed' THEN '550 5.1.1 No such user here'
-                WHEN 'skipped' THEN 'suppressed after the recipients were fixed'
-                WHEN 'unknown' THEN 'the worker stopped while handing this mail to the provider' ELSE '' END,
-            %(start)s, CASE WHEN s.status IN ('sent', 'unknown')
-                THEN %(start)s + (n * interval '30 minutes') / %(count)s END
-        FROM generate_series(1, %(count)s) AS n,
-        LATERAL (SELECT CASE WHEN n %% 200 = 0 THEN 'failed' WHEN n %% 400 = 1 THEN 'skipped'
-                             WHEN n %% 500 = 3 THEN 'unknown' ELSE 'sent' END AS status) AS s
-        """,  # noqa: S608
-        {"tenant": campaign.tenant_id, "campaign": campaign.pk, "start": campaign.started_at, "count": count},
-    )
-
-
-def load_events(campaign: Campaign, events: int) -> None:
-    """Provider events, opens and clicks on the campaign's sent messages, spread over 14 days (the square of
-    a uniform number: most in the first hours). Numbers e pick the kind and the message: one provider event
-    per message in turn, opens among the first OPENER_SHARE of them and clicks among the first CLICKER_SHARE
-    (a multiplicative hash, so one recipient opens or clicks several times, at different times)."""
-    sent = Message.objects.filter(campaign=campaign, status="sent").count()
-    provider = round(events * PROVIDER_EVENTS / EVENTS)
-    opens = round(events * OPEN_EVENTS / EVENTS)
-    _execute(
-        f"""
-        WITH sent AS (
-            SELECT id, sent_at, row_number() OVER (ORDER BY id) - 1 AS k
-            FROM {MESSAGE_TABLE} WHERE campaign_id = %(campaign)s AND status = 'sent'
-        ), numbered AS (
-            SELECT e, CASE WHEN e <= %(provider)s THEN (e - 1) %% %(sent)s
-                           WHEN e <= %(provider)s + %(opens)s THEN (e * 7919::bigint) %% %(openers)s
-                           ELSE (e * 7919::bigint) %% %(clickers)s END AS k,
-                   ((e * 104729::bigint) %% 100003) / 100003.0 AS r
-            FROM generate_series(1, %(events)s) AS e
-        )
-        INSERT INTO {EVENT_TABLE} (tenant_id, campaign_id, message_id, kind, machine, machine_reason, link_number,
-            detail, user_agent, ip, provider_event_id, occurred_at)
-        SELECT %(tenant)s, %(campaign)s, sent.id,
-            CASE WHEN e <= %(provider)s THEN (CASE WHEN e %% 100 = 0 THEN 'bounced' ELSE 'delivered' END)
-                 WHEN e <= %(provider)s + %(opens)s THEN 'opened' ELSE 'clicked' END,
-            (e > %(provider)s AND e <= %(provider)s + %(opens)s AND e %% 20 < 3) OR (e > %(provider)s + %(opens)s
-                AND e %% 10 = 0),
-            CASE WHEN e <= %(provider)s THEN ''
-                 WHEN e <= %(provider)s + %(opens)s THEN (CASE WHEN e %% 20 < 3 THEN 'privacy_proxy' ELSE '' END)
-                 WHEN e %% 10 = 0 THEN 'honeypot' ELSE '' END,
-            CASE WHEN e > %(provider)s + %(opens)s THEN (CASE WHEN e %% 10 = 0 THEN 0 ELSE 1 + e %% 5 END) END,
-            '', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0', NULL,
-            CASE WHEN e <= %(provider)s THEN 'esp:' || %(campaign)s || ':' || e ELSE '' END,
-            sent.sent_at + CASE WHEN e <= %(provider)s THEN interval '5 seconds'
-                                ELSE interval '1 minute' + r * r * interval '14 days' END
-        FROM numbered JOIN sent ON sent.k = numbered.k
-        """,  # noqa: S608
-        {
-            "tenant": campaign.tenant_id,
-            "campaign": campaign.pk,
-            "events": events,
-            "provider": provider,
-            "opens": opens,
-            "sent": sent,
-            "openers": max(1, round(sent * OPENER_SHARE)),
-            "clickers": max(1, round(sent * CLICKER_SHARE)),
-        },
-    )
-
-
-def derive_tracking(campaign: Campaign) -> None:
-    """What tracking's services keep for these events: first-time timestamps, then counters from them."""
-    _execute(
-        f"""
-        UPDATE {MESSAGE_TABLE} AS m SET
-            delivered_at = f.delivered_at, bounced_at = f.bounced_at, opened_at = f.opened_at,
-            clicked_at = f.clicked_at, machine_opened_at = f.machine_opened_at,
-            machine_clicked_at = f.machine_clicked_at
-        FROM (
-            SELECT message_id,
-                min(occurred_at) FILTER (WHERE kind = 'delivered') AS delivered_at,
-                min(occurred_at) FILTER (WHERE kind = 'bounced') AS bounced_at,
-                min(occurred_at) FILTER (WHERE kind IN ('opened', 'clicked') AND NOT machine) AS opened_at,
-                min(occurred_at) FILTER (WHERE kind = 'clicked' AND NOT machine) AS clicked_at,
-                min(occurred_at) FILTER (WHERE kind = 'opened' AND machine) AS machine_opened_at,
-                min(occurred_at) FILTER (WHERE kind = 'clicked' AND machine) AS machine_clicked_at
-            FROM {EVENT_TABLE} WHERE campaign_id = %(campaign)s GROUP BY message_id
-        ) AS f
-        WHERE m.id = f.message_id
-        """,  # noqa: S608
-        {"campaign": campaign.pk},
-    )
-    # a few unsubscribes and complaints among the openers (0.5 % and 0.05 % of the messages)
-    _execute(
-        f"UPDATE {MESSAGE_TABLE} SET unsubscribed_at = opened_at + interval '2 minutes' "  # noqa: S608
-        "WHERE campaign_id = %s AND opened_at IS NOT NULL AND id %% 200 = 7",
-        [campaign.pk],
-    )
-    _execute(
-        f"UPDATE {MESSAGE_TABLE} SET complained_at = delivered_at + interval '1 hour' "  # noqa: S608
-        "WHERE campaign_id = %s AND delivered_at IS NOT NULL AND id %% 2000 = 11",
-        [campaign.pk],
-    )
-    counters = ["delivered", "bounced", "opened", "clicked", "machine_opened", "machine_clicked"]
-    counters += ["unsubscribed", "complained"]
-    firsts = " UNION ALL ".join(
-        f"SELECT date_trunc('hour', {name}_at) AS hour, id %% {COUNTER_SHARDS} AS shard, '{name}' AS counter "  # noqa: S608
-        f"FROM {MESSAGE_TABLE} WHERE campaign_id = %(campaign)s AND {name}_at IS NOT NULL"
-        for name in counters
-    )
-    sums = ", ".join(f"count(*) FILTER (WHERE counter = '{name}')" for name in counters)
-    _execute(
-        f"INSERT INTO {ACTIVITY_TABLE} (campaign_id, hour, shard, {', '.join(counters)}) "  # noqa: S608
-        f"SELECT %(campaign)s, hour, shard, {sums} FROM ({firsts}) AS f GROUP BY hour, shard",
-        {"campaign": campaign.pk},
-    )
-    _execute(
-        f"""
-        INSERT INTO {LINK_TABLE} (campaign_id, link_number, shard, clicks, unique_clicks)
-        SELECT %(campaign)s, link_number, message_id %% {COUNTER_SHARDS}, count(*), count(DISTINCT message_id)
-        FROM {EVENT_TABLE}
-        WHERE campaign_id = %(campaign)s AND kind = 'clicked' AND NOT machine
-        GROUP BY link_number, message_id %% {COUNTER_SHARDS}
-        """,  # noqa: S608
-        {"campaign": campaign.pk},
-    )
-
-
 def recount_from_messages(campaign: Campaign) -> dict[str, int]:
     """The figures counted the slow way, from the first-time timestamps of a million messages (a check)."""
     fields = {
@@ -245,13 +104,8 @@ def recount_from_messages(campaign: Campaign) -> dict[str, int]:
 
 
 def finish(campaign: Campaign) -> float:
-    """The end of sending as finish_if_done does it: the outcome counted once and stored; its milliseconds."""
-    outcome, ms = timed(lambda: selectors.final_outcome_counts(campaign.pk))
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.SENT, finished_at=campaign.started_at + timedelta(minutes=30), outcome_counts=outcome
-    )
-    campaign.refresh_from_db()
-    return ms
+    """The end of sending as finish_if_done does it (the outcome counted once and stored); its milliseconds."""
+    return timed(lambda: store_outcome(campaign))[1]
 
 
 def runs(function: Callable[[], object], count: int = RUNS) -> dict[str, float]:
@@ -280,9 +134,7 @@ def explain_all(function: Callable[[], object]) -> str:
 
 
 def drop(tenant: Tenant) -> None:
-    campaign_ids = list(Campaign.objects.filter(tenant=tenant).values_list("id", flat=True))
-    for table in (EVENT_TABLE, MESSAGE_TABLE, ACTIVITY_TABLE, LINK_TABLE):
-        _execute(f"DELETE FROM {table} WHERE campaign_id = ANY(%s)", [campaign_ids])  # noqa: S608
+    delete_campaign_rows(list(Campaign.objects.filter(tenant=tenant).values_list("id", flat=True)))
     Campaign.objects.filter(tenant=tenant).delete()
     tenant.delete()
 
