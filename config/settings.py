@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "config.database_outage.DatabaseOutageMiddleware",  # last: a view that cannot reach PostgreSQL answers 503
 ]
 
 ROOT_URLCONF = "config.urls"

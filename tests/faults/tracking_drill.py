@@ -10,6 +10,7 @@ Location) has its Event row; while the database is away the answer is a 503, nev
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import os
@@ -17,6 +18,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -149,13 +151,27 @@ def _tracking_problems(summary: dict) -> list[str]:
     return found
 
 
+@contextlib.contextmanager
+def _quiet_server_log() -> Iterator[None]:
+    """gunicorn's workers log every 503 of an outage to the terminal; the drill's counts tell it instead."""
+    saved = os.environ.get("LOG_LEVEL")
+    os.environ["LOG_LEVEL"] = "CRITICAL"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("LOG_LEVEL")
+        else:
+            os.environ["LOG_LEVEL"] = saved
+
+
 def drill_tracking_postgres_restart(stack: Stack) -> dict:
     world = tracking_world(MESSAGES)
     try:
         tokens = list(Message.objects.filter(campaign=world.campaign).values_list("token", flat=True))
         log_dir = stack.logs / "tracking"
         log_dir.mkdir(parents=True, exist_ok=True)
-        with gunicorn(log_dir, conn_max_age=600) as server:
+        with _quiet_server_log(), gunicorn(log_dir, conn_max_age=600) as server:
             started = time.monotonic()
             load = Load(server.base_url, tokens, deadline=started + SECONDS)
             outages = _drive_and_restart(stack, load, started)

@@ -1,0 +1,45 @@
+"""A view that cannot reach PostgreSQL (restarting, failing over, out of connections) answers 503, not 500.
+
+503 with Retry-After says "try again": mail clients and image proxies retry a tracking pixel, a load
+balancer does not count it as a bug, and an API client gets JSON as for every other error. Nothing was
+recorded for such a request, so no success is ever answered without its write. Django closes the broken
+connection at the end of the request; the next request connects anew.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
+DETAIL = "The service is briefly unavailable. Please try again shortly."
+
+
+def outage_response(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": DETAIL, "code": "service_unavailable"}, status=503)
+    else:
+        response = HttpResponse(DETAIL + "\n", status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseOutageMiddleware:
+    """Last in MIDDLEWARE, so its process_exception sees a view's exception first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("database unavailable, answered 503 to %s %s: %s", request.method, request.path, exception)
+        return outage_response(request)
