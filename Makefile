@@ -14,7 +14,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # benchmarks have their own Redis database (queue and throttle keys), so they may run beside the tests
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test lint bench setup test-setup messages chromium wrk dirs clean assets
+.PHONY: run test lint bench setup test-setup messages chromium wrk dirs clean assets faults
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -84,6 +84,11 @@ lint: $(TEST_STAMP)
 
 bench: test-setup wrk
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/okuru_bench} REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m tests.bench.run
+
+# Fault drills (tests/faults, README "Fault drills"): their own PostgreSQL cluster (initdb) and redis-server
+# on free ports, real workers, beat and gunicorn; JSON lines. One or some: `make faults DRILLS="worker_kills"`.
+faults: $(TEST_STAMP)
+	$(PY) -m tests.faults.run $(DRILLS)
 
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l ja --no-location --ignore=.venv --ignore=node_modules --ignore=var
