@@ -30,18 +30,21 @@ class FaultPlan:
 
     transient_share: float = 0.0
     permanent_share: float = 0.0
+    lost_reply_share: float = 0.0  # the mail is taken, then the connection drops before the 250 (first try only)
 
     @staticmethod
     def _bucket(address: str) -> int:
         return int.from_bytes(hashlib.sha256(address.lower().encode()).digest()[:4], "big") % 10_000
 
     def fate(self, address: str) -> str:
-        """One of permanent, transient_rcpt, transient_data, ok."""
+        """One of permanent, transient_rcpt, transient_data, lost_reply, ok."""
         bucket = self._bucket(address)
         if bucket < self.permanent_share * 10_000:
             return "permanent"
         if bucket < (self.permanent_share + self.transient_share) * 10_000:
             return "transient_rcpt" if bucket % 2 else "transient_data"
+        if bucket < (self.permanent_share + self.transient_share + self.lost_reply_share) * 10_000:
+            return "lost_reply"
         return "ok"
 
 
@@ -79,7 +82,16 @@ class CountingFaultyHandler:
                 self.refused.update(envelope.rcpt_tos)
                 return next(refusal for refusal in refusals if refusal)
             self.accepted.update(envelope.rcpt_tos)
+            lose_reply = any(self._first_lost_reply(address) for address in envelope.rcpt_tos)
+        if lose_reply:  # a network failure after the provider took the mail: the sender cannot know
+            server.transport.abort()
         return "250 Message accepted"
+
+    def _first_lost_reply(self, address: str) -> bool:
+        if self.plan.fate(address) != "lost_reply":
+            return False
+        self._tries[address] += 1
+        return self._tries[address] == 1
 
     def snapshot(self) -> tuple[Counter[str], Counter[str]]:
         """(accepted, refused) per address, copied under the lock."""

@@ -1,10 +1,10 @@
 """`make faults`: `python -m tests.faults.run [drill ...]` runs the fault drills, one JSON line per result.
 
 Drills (all when none is named): worker_kills, redis_restart, postgres_restart, provider_failures,
-tracking_postgres_restart. The runner starts a PostgreSQL cluster (initdb into a temporary directory)
-and a redis-server of its own on free ports (FAULTS_PG_PORT, FAULTS_REDIS_PORT to choose), migrates,
-runs the drills and removes it all; the directory with every process's log is kept when a drill
-fails (or with FAULTS_KEEP=1). The exit status is 1 when any drill broke a promise.
+provider_lost_replies, tracking_postgres_restart. The runner starts a PostgreSQL cluster (initdb into a
+temporary directory) and a redis-server of its own on free ports (FAULTS_PG_PORT, FAULTS_REDIS_PORT to
+choose), migrates, runs the drills and removes it all; the directory with every process's log is kept
+when a drill fails (or with FAULTS_KEEP=1). The exit status is 1 when any drill broke a promise.
 
 The sweeper's timings are shortened so a crash is mended in seconds, not minutes; each is an
 environment variable of config/settings.py and may be overridden (DRILL_SETTINGS below).
@@ -25,7 +25,14 @@ import django
 
 from tests.faults.servers import OwnPostgres, OwnRedis, free_port
 
-DRILL_NAMES = ("worker_kills", "redis_restart", "postgres_restart", "provider_failures", "tracking_postgres_restart")
+DRILL_NAMES = (
+    "worker_kills",
+    "redis_restart",
+    "postgres_restart",
+    "provider_failures",
+    "provider_lost_replies",
+    "tracking_postgres_restart",
+)
 DRILL_SETTINGS = {
     "SENDING_SWEEP_SECONDS": "2",  # beat runs the sweeper this often
     "SENDING_STALL_SECONDS": "5",  # a campaign with no batch for this long gets its chains again
@@ -41,6 +48,7 @@ def drills() -> dict[str, Callable]:
     from tests.faults.sending_drills import (
         drill_postgres_restart,
         drill_provider_failures,
+        drill_provider_lost_replies,
         drill_redis_restart,
         drill_worker_kills,
     )
@@ -51,6 +59,7 @@ def drills() -> dict[str, Callable]:
         "redis_restart": drill_redis_restart,
         "postgres_restart": drill_postgres_restart,
         "provider_failures": drill_provider_failures,
+        "provider_lost_replies": drill_provider_lost_replies,
         "tracking_postgres_restart": drill_tracking_postgres_restart,
     }
 

@@ -138,6 +138,7 @@ def _planned(fates: dict[str, str], rows: list[tuple[str, str, str]]) -> dict:
     planned = Counter(fate for fate in fates.values() if fate != "ok")
     if not planned:
         return {}
+    lost_reply = Counter(status for email, status, _error in rows if fates[email] == "lost_reply")
     transient = [status for email, status, _error in rows if fates[email].startswith("transient")]
     permanent = [(status, error) for email, status, error in rows if fates[email] == "permanent"]
     return {
@@ -147,10 +148,13 @@ def _planned(fates: dict[str, str], rows: list[tuple[str, str, str]]) -> dict:
             1 for status, error in permanent if status == MessageStatus.FAILED and "550" in error
         ),
         "permanent_reason_example": next((error for _status, error in permanent), ""),
+        **({"lost_reply_statuses": dict(sorted(lost_reply.items()))} if lost_reply else {}),
     }
 
 
 def _as_planned(fate: str, status: str, error: str) -> bool:
+    if fate == "lost_reply":  # taken by the provider: recorded sent or unknown, never failed or retried
+        return status in (MessageStatus.SENT, MessageStatus.UNKNOWN)
     if status == MessageStatus.UNKNOWN:
         return fate != "permanent"  # a crash may leave any mail unknown, but a 550 is answered before
     if fate == "permanent":

@@ -26,6 +26,7 @@ RESTART_RATE = int(os.environ.get("FAULTS_RESTART_RATE", "300"))
 DOWN_SECONDS = float(os.environ.get("FAULTS_DOWN_SECONDS", "3"))  # how long a restarted server stays down
 PROVIDER_RECIPIENTS = int(os.environ.get("FAULTS_PROVIDER_RECIPIENTS", "5000"))
 PROVIDER_PLAN = FaultPlan(transient_share=0.10, permanent_share=0.02)
+LOST_REPLY_PLAN = FaultPlan(lost_reply_share=0.01)
 NO_FAULTS = FaultPlan()
 WORKERS = 2  # a restart may leave one mail per worker's batch in flight unknown
 BREAK_AT_SHARE = 0.3  # a server is restarted once this share of the campaign is caught
@@ -138,12 +139,24 @@ def drill_redis_restart(stack: Stack) -> Iterator[dict]:
         )  # fmt: skip
 
 
-def _no_disturbance(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
-    plan = PROVIDER_PLAN
-    return {"transient_share": plan.transient_share, "permanent_share": plan.permanent_share}
+def _shares(plan: FaultPlan) -> Disturbance:
+    def disturb(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
+        shares = {"transient_share": plan.transient_share, "permanent_share": plan.permanent_share}
+        return {**shares, "lost_reply_share": plan.lost_reply_share}
+
+    return disturb
 
 
 def drill_provider_failures(stack: Stack) -> dict:
     return _sending_drill(
-        stack, "provider_failures", PROVIDER_RECIPIENTS, 1_000_000, PROVIDER_PLAN, _no_disturbance, max_unknown=0
+        stack, "provider_failures", PROVIDER_RECIPIENTS, 1_000_000, PROVIDER_PLAN, _shares(PROVIDER_PLAN), max_unknown=0
     )
+
+
+def drill_provider_lost_replies(stack: Stack) -> dict:
+    """The provider takes 1 % of the mails but its answer never arrives (the connection drops after DATA):
+    such a mail may have gone out, so it must end unknown (or sent), never be handed over again."""
+    return _sending_drill(
+        stack, "provider_lost_replies", PROVIDER_RECIPIENTS, 1_000_000, LOST_REPLY_PLAN, _shares(LOST_REPLY_PLAN),
+        max_unknown=PROVIDER_RECIPIENTS,
+    )  # fmt: skip
