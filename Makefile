@@ -14,7 +14,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # benchmarks have their own Redis database (queue and throttle keys), so they may run beside the tests
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test lint bench setup test-setup messages chromium wrk dirs clean assets faults
+.PHONY: run test lint bench setup test-setup messages chromium wrk dirs clean assets faults bench-scale
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -89,6 +89,13 @@ bench: test-setup wrk
 # on free ports, real workers, beat and gunicorn; JSON lines. One or some: `make faults DRILLS="worker_kills"`.
 faults: $(TEST_STAMP)
 	$(PY) -m tests.faults.run $(DRILLS)
+
+# A 1,000,000-lead tenant (generated once, kept in its own database) and its figures as JSON lines; smaller with
+# SCALE_LEADS / SCALE_MESSAGES / SCALE_SEND_RECIPIENTS, some figures only with SCALE_FIGURES=queries,snapshot
+SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/okuru_scale
+SCALE_REDIS_URL ?= redis://127.0.0.1:6379/13
+bench-scale: $(TEST_STAMP)
+	DATABASE_URL=$(SCALE_DATABASE_URL) REDIS_URL=$(SCALE_REDIS_URL) $(PY) -m tests.bench.scale
 
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l ja --no-location --ignore=.venv --ignore=node_modules --ignore=var
