@@ -3,11 +3,14 @@
 A fixed one-minute window per client IP and scope, counted in the cache (Redis in production: one
 INCR per request). Over the limit the answer is 429 with Retry-After and nothing is recorded. The
 limits are generous — a provider's image proxy fetches for many recipients from few addresses —
-and exist to stop floods, not readers. 0 switches a scope's limit off.
+and exist to stop floods, not readers. 0 switches a scope's limit off. While the cache cannot be
+reached (Redis restarting) nothing is counted and every request goes through: an open or an
+unsubscribe is worth more than the limit (tests/faults: tracking_redis_restart).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -15,11 +18,13 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from redis import RedisError
 
 from accounts.client_address import client_ip
 
 View = Callable[..., HttpResponse]
 WINDOW_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 def _count(scope: str, ip: str) -> int:
@@ -32,13 +37,21 @@ def _count(scope: str, ip: str) -> int:
         return cache.incr(key)
 
 
+def _over_limit(scope: str, ip: str, limit: int) -> bool:
+    try:
+        return _count(scope, ip) > limit
+    except RedisError as error:
+        logger.warning("request counts unavailable, %s not limited: %s", scope, error)
+        return False
+
+
 def limited_per_ip(scope: str, setting: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             limit = getattr(settings, setting)
             ip = client_ip(request)
-            if limit and ip and _count(scope, ip) > limit:
+            if limit and ip and _over_limit(scope, ip, limit):
                 response = HttpResponse("too many requests\n", status=429, content_type="text/plain")
                 response["Retry-After"] = str(WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS)
                 return response

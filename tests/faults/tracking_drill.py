@@ -1,11 +1,12 @@
-"""Drill 5: the tracking endpoints under load while PostgreSQL restarts (a clean stop, then a crash).
+"""Drill 5: the tracking endpoints under load while PostgreSQL restarts (a clean stop, then a crash), and
+the same while Redis does (a shutdown, then a SIGKILL): Redis holds the per-IP request counts.
 
 gunicorn serves the project as in production (the tracking benchmark's server: sync x 3, persistent
 database connections) on the drills' own servers; CLIENTS threads of this process open and click the
 mails of a sent campaign as fast as it answers, each request with its own number in the User-Agent,
 which the Event row keeps. Every answer is recorded. Promises: every success (200 image, 302 with a
-Location) has its Event row; while the database is away the answer is a 503, never a 500 or a hang
-(REQUEST_TIMEOUT); the server answers successfully again after each restart.
+Location) has its Event row; while a server is away the answer is a success or a 503, never a 500 or
+a hang (REQUEST_TIMEOUT); the server answers successfully again after each restart.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from tracking.models import Event
 MESSAGES = int(os.environ.get("FAULTS_TRACKING_MESSAGES", "5000"))
 SECONDS = float(os.environ.get("FAULTS_TRACKING_SECONDS", "24"))
 CLIENTS = int(os.environ.get("FAULTS_TRACKING_CLIENTS", "8"))
-RESTARTS = (("fast", 0.25), ("immediate", 0.6))  # (pg_ctl stop mode, share of the load's time it happens at)
+# (server, how it goes down, the share of the load's time at which it does)
+POSTGRES_RESTARTS = (("postgres", "fast", 0.25), ("postgres", "immediate", 0.6))
+REDIS_RESTARTS = (("redis", "shutdown", 0.25), ("redis", "crash", 0.6))
+Outage = tuple[str, float, float]  # (server and mode, down from, up again at), monotonic
 REQUEST_TIMEOUT = 10.0  # an answer slower than this counts as a hang
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 MARK = "okuru-drill/"
@@ -99,24 +103,39 @@ def _recorded_numbers(campaign_id: int) -> Counter[int]:
     return Counter(int(agent.rpartition(MARK)[2]) for agent in agents if MARK in agent)
 
 
-def _drive_and_restart(stack: Stack, load: Load, started: float) -> list[tuple[str, float, float]]:
-    """The load's threads, and the restarts at their moments; (mode, down from, up at) per restart."""
+def _restart(stack: Stack, server: str, mode: str) -> None:
+    if server == "postgres":
+        stack.postgres.restart(mode, DOWN_SECONDS)
+    else:
+        stack.redis.restart(crash=mode == "crash", down_seconds=DOWN_SECONDS)
+
+
+def _drive_and_restart(
+    stack: Stack, load: Load, started: float, restarts: tuple[tuple[str, str, float], ...]
+) -> list[Outage]:
+    """The load's threads, and the restarts at their moments."""
     clients = [threading.Thread(target=load.run, args=(seed,), daemon=True) for seed in range(CLIENTS)]
     for client in clients:
         client.start()
     outages = []
-    for mode, share in RESTARTS:
+    for server, mode, share in restarts:
         time.sleep(max(0.0, started + SECONDS * share - time.monotonic()))
         down_from = time.monotonic()
-        stack.postgres.restart(mode, DOWN_SECONDS)
-        outages.append((mode, down_from, time.monotonic()))
+        _restart(stack, server, mode)
+        outages.append((f"{server} {mode}", down_from, time.monotonic()))
     for client in clients:
         client.join(SECONDS + REQUEST_TIMEOUT * 2)
     connection.close()  # this process's session did not survive the restarts either
     return outages
 
 
-def _summary(answers: list[Answer], recorded: Counter[int], outages: list[tuple[str, float, float]]) -> dict:
+def _after_outages(answers: list[Answer], outages: list[Outage]) -> dict[str, int]:
+    """Answers to requests sent within 5 s after a server was up again, by status."""
+    after = [a for a in answers if any(end < a.at <= end + 5 for _mode, _start, end in outages)]
+    return dict(sorted(Counter(str(a.status or a.error) for a in after).items()))
+
+
+def _summary(answers: list[Answer], recorded: Counter[int], outages: list[Outage]) -> dict:
     successes = [answer for answer in answers if answer.success]
     lost = [answer.number for answer in successes if not recorded[answer.number]]
     failed_numbers = {answer.number for answer in answers if not answer.success}
@@ -128,6 +147,7 @@ def _summary(answers: list[Answer], recorded: Counter[int], outages: list[tuple[
         "successes": len(successes),
         "answers": dict(sorted(statuses.items())),
         "answers_during_outages": dict(sorted(Counter(str(a.status or a.error) for a in during).items())),
+        "answers_5s_after_outages": _after_outages(answers, outages),
         "events_recorded": sum(recorded.values()),
         "lost": len(lost),
         "lost_requests": lost[:10],
@@ -166,22 +186,31 @@ def _quiet_server_log() -> Iterator[None]:
 
 
 def drill_tracking_postgres_restart(stack: Stack) -> dict:
+    return _tracking_drill(stack, "tracking_postgres_restart", POSTGRES_RESTARTS)
+
+
+def drill_tracking_redis_restart(stack: Stack) -> dict:
+    """Redis holds the per-IP request counts of the tracking links: its outage must not lose an open."""
+    return _tracking_drill(stack, "tracking_redis_restart", REDIS_RESTARTS)
+
+
+def _tracking_drill(stack: Stack, name: str, restarts: tuple[tuple[str, str, float], ...]) -> dict:
     world = tracking_world(MESSAGES)
     try:
         tokens = list(Message.objects.filter(campaign=world.campaign).values_list("token", flat=True))
-        log_dir = stack.logs / "tracking"
+        log_dir = stack.logs / name
         log_dir.mkdir(parents=True, exist_ok=True)
         with _quiet_server_log(), gunicorn(log_dir, conn_max_age=600) as server:
             started = time.monotonic()
             load = Load(server.base_url, tokens, deadline=started + SECONDS)
-            outages = _drive_and_restart(stack, load, started)
+            outages = _drive_and_restart(stack, load, started, restarts)
             description = server.description
         summary = _summary(load.answers, _recorded_numbers(world.campaign.pk), outages)
     finally:
         while_database_answers(lambda: drop_world(world))
     found = _tracking_problems(summary)
     return {
-        "drill": "tracking_postgres_restart",
+        "drill": name,
         "messages": MESSAGES,
         "seconds": SECONDS,
         "clients": CLIENTS,
