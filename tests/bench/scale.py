@@ -8,7 +8,8 @@ starts measuring at once. SCALE_LEADS and SCALE_MESSAGES change the sizes (e.g. 
 Figures (milliseconds: median and max of RUNS runs after one warm-up):
 - sizes_per_1m_messages: pg_relation_size, pg_indexes_size and pg_total_relation_size of campaigns_message,
   tracking_event and the counters (tracking_campaignactivity, tracking_linkactivity), scaled to 1,000,000
-  messages with their events; each index too. Goal (ours): the campaign's rows within 1 GB.
+  messages with their events; each index too. The issue sets no number ("keep them lean"); ours: the
+  campaign's rows and indexes within 1 GB.
 - lead_list_count_1m: leads_matching(...).count() of a list with three conditions: industry in [IT, 製造],
   prefecture in the Kanto four, and opened the sent campaign (a mail-activity condition). Goal: <= 200 ms.
 - lead_index_first_page_1m: the lead index as the API builds it (selectors.leads_for_index sorted by company,
@@ -17,7 +18,7 @@ Figures (milliseconds: median and max of RUNS runs after one warm-up):
   the same page with the search box instead of the filters (a family name, 佐藤; a company, 青空システム).
 - campaign_dashboard_1m: selectors.campaign_stats of the sent campaign (the dashboard's figures). <= 100 ms.
 - snapshot_1m: services.start_sending of a new campaign on the list of every lead (the snapshot of about
-  960,000 recipients), as bench_snapshot does it (no broker). Goal: <= 10 s. Its messages are deleted after.
+  946,000 recipients), as bench_snapshot does it (no broker). Goal: <= 10 s. Its messages are deleted after.
 - sending_null_provider_2_workers: SCALE_SEND_RECIPIENTS (default 1,000,000) leads of another tenant sent
   through two real Celery worker processes (prefork, concurrency 1) to the null provider, from
   services.request_send until the campaign is sent. Goal: >= 2,000 mails/s; each worker process's RSS
@@ -335,7 +336,7 @@ def main() -> int:
         sizes = _sizes(messages)
         total = sum(table["total_mb"] for table in sizes.values())
         emit({"figure": "sizes_per_1m_messages", **sizes, "total_mb": round(total, 1), "goal_mb": 1024,
-              "met": total <= 1024})  # fmt: skip
+              "goal_note": "ours: the issue asks to report and keep them lean", "met": total <= 1024})  # fmt: skip
     if "queries" in parts:
         for figure in _query_figures(world):
             emit(figure)
