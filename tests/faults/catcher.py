@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,15 +104,42 @@ class CountingFaultyHandler:
             return sum(self.accepted.values())
 
 
+def _controller(handler: CountingFaultyHandler, port: int) -> _FreePortController:
+    return _FreePortController(handler, hostname=HOST, port=port, server_hostname="faults-catcher", ready_timeout=10)
+
+
+class SmtpServer:
+    """The running server: its handler's counts, the EMAIL_URL that reaches it, and an outage on demand."""
+
+    def __init__(self, handler: CountingFaultyHandler, controller: _FreePortController):
+        self.handler = handler
+        self._controller = controller
+
+    @property
+    def email_url(self) -> str:
+        return f"smtp://{HOST}:{self._controller.port}"
+
+    def interrupt(self, seconds: float) -> float:
+        """Stop listening (open sessions are cut), stay away `seconds`, listen on the same port again."""
+        started = time.monotonic()
+        port = self._controller.port
+        self._controller.stop()
+        time.sleep(seconds)
+        self._controller = _controller(self.handler, port)  # a stopped controller's event loop is closed
+        self._controller.start()
+        return time.monotonic() - started
+
+
 @contextlib.contextmanager
-def smtp_server(plan: FaultPlan) -> Iterator[tuple[CountingFaultyHandler, str]]:
-    """The server on a free port; yields its handler and EMAIL_URL."""
+def smtp_server(plan: FaultPlan) -> Iterator[SmtpServer]:
+    """The server on a free port of 127.0.0.1."""
     handler = CountingFaultyHandler(plan)
-    controller = _FreePortController(handler, hostname=HOST, port=0, server_hostname="faults-catcher", ready_timeout=10)
+    controller = _controller(handler, port=0)
     smtp_log = logging.getLogger("mail.log")  # aiosmtpd logs every SMTP command at INFO
     smtp_log.setLevel(logging.WARNING)
     controller.start()
+    server = SmtpServer(handler, controller)
     try:
-        yield handler, f"smtp://{HOST}:{controller.port}"
+        yield server
     finally:
-        controller.stop()
+        server._controller.stop()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.faults.catcher import FaultPlan, smtp_server
+from tests.faults.catcher import FaultPlan, SmtpServer, smtp_server
 from tests.faults.crew import Crew, crew
 from tests.faults.sending import outcome, problems, sending_campaign, start, wait_for_mails, wait_until_sent
 from tests.faults.servers import OwnPostgres, OwnRedis
@@ -24,6 +24,7 @@ KILL_RATE = int(os.environ.get("FAULTS_KILL_RATE", "200"))  # the tenant's mails
 RESTART_RECIPIENTS = int(os.environ.get("FAULTS_RESTART_RECIPIENTS", "3000"))
 RESTART_RATE = int(os.environ.get("FAULTS_RESTART_RATE", "300"))
 DOWN_SECONDS = float(os.environ.get("FAULTS_DOWN_SECONDS", "3"))  # how long a restarted server stays down
+PROVIDER_DOWN_SECONDS = float(os.environ.get("FAULTS_PROVIDER_DOWN_SECONDS", "10"))
 PROVIDER_RECIPIENTS = int(os.environ.get("FAULTS_PROVIDER_RECIPIENTS", "5000"))
 PROVIDER_PLAN = FaultPlan(transient_share=0.10, permanent_share=0.02)
 LOST_REPLY_PLAN = FaultPlan(lost_reply_share=0.01)
@@ -42,23 +43,23 @@ class Stack:
     logs: Path
 
 
-# breaks things while the campaign sends: (stack, crew, catcher handler, mails caught before) -> facts
-Disturbance = Callable[[Stack, Crew, object, int], dict]
+# breaks things while the campaign sends: (stack, crew, SMTP server, mails caught before) -> facts
+Disturbance = Callable[[Stack, Crew, SmtpServer, int], dict]
 
 
 def _sending_drill(
     stack: Stack, name: str, recipients: int, rate: int, plan: FaultPlan, disturb: Disturbance, max_unknown: int
 ) -> dict:
-    with smtp_server(plan) as (handler, email_url):
-        env = {**stack.env, "EMAIL_URL": email_url}
+    with smtp_server(plan) as smtp:
+        env = {**stack.env, "EMAIL_URL": smtp.email_url}
         with crew(env, stack.logs / name) as team:
             campaign = sending_campaign(name.replace("_", "-"), recipients, rate)
-            caught_before = handler.total_accepted()
+            caught_before = smtp.handler.total_accepted()
             started = start(campaign)
-            facts = disturb(stack, team, handler, caught_before)
+            facts = disturb(stack, team, smtp, caught_before)
             finished = wait_until_sent(campaign.pk)
             seconds = time.monotonic() - started
-        counts = outcome(campaign.pk, handler, plan)
+        counts = outcome(campaign.pk, smtp.handler, plan)
     found = problems(counts, finished=finished, max_unknown=max_unknown)
     return {
         "drill": name,
@@ -74,18 +75,18 @@ def _sending_drill(
     }
 
 
-def _when_caught(handler, count: int) -> bool:
+def _when_caught(smtp: SmtpServer, count: int) -> bool:
     """Wait until the catcher has `count` mails; False if the campaign stalled first."""
-    return wait_for_mails(handler, count, timeout=120) >= count
+    return wait_for_mails(smtp.handler, count, timeout=120) >= count
 
 
-def _kill_workers(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
+def _kill_workers(stack: Stack, team: Crew, smtp: SmtpServer, caught_before: int) -> dict:
     """KILLS times: SIGKILL a worker (in turn) once another stretch of the campaign is caught, start it again."""
     stretch = max(KILL_RECIPIENTS // (KILLS + 4), 1)
     rng = random.Random(8)
     kills = 0
     for kill in range(KILLS):
-        if not _when_caught(handler, caught_before + (kill + 1) * stretch):
+        if not _when_caught(smtp, caught_before + (kill + 1) * stretch):
             break
         time.sleep(rng.uniform(0.0, 0.2))  # somewhere inside a batch, not always at its start
         victim = team.workers[kill % len(team.workers)]
@@ -102,9 +103,9 @@ def drill_worker_kills(stack: Stack) -> dict:
 
 
 def _restart_postgres(mode: str) -> Disturbance:
-    def disturb(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
-        reached = _when_caught(handler, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
-        at = handler.total_accepted() - caught_before
+    def disturb(stack: Stack, team: Crew, smtp: SmtpServer, caught_before: int) -> dict:
+        reached = _when_caught(smtp, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
+        at = smtp.handler.total_accepted() - caught_before
         down = stack.postgres.restart(mode, DOWN_SECONDS)
         return {"fault": f"pg_ctl stop -m {mode}, start", "restarted_at_mail": at, "down_s": round(down, 1),
                 "reached_break_point": reached}  # fmt: skip
@@ -113,14 +114,29 @@ def _restart_postgres(mode: str) -> Disturbance:
 
 
 def _restart_redis(crash: bool) -> Disturbance:
-    def disturb(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
-        reached = _when_caught(handler, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
-        at = handler.total_accepted() - caught_before
+    def disturb(stack: Stack, team: Crew, smtp: SmtpServer, caught_before: int) -> dict:
+        reached = _when_caught(smtp, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
+        at = smtp.handler.total_accepted() - caught_before
         down = stack.redis.restart(crash=crash, down_seconds=DOWN_SECONDS)
         fault = "redis SIGKILL (queue lost), start" if crash else "redis SHUTDOWN (snapshot saved), start"
         return {"fault": fault, "restarted_at_mail": at, "down_s": round(down, 1), "reached_break_point": reached}
 
     return disturb
+
+
+def _interrupt_provider(stack: Stack, team: Crew, smtp: SmtpServer, caught_before: int) -> dict:
+    reached = _when_caught(smtp, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
+    at = smtp.handler.total_accepted() - caught_before
+    down = smtp.interrupt(PROVIDER_DOWN_SECONDS)
+    fault = "SMTP server stopped (sessions cut), started again"
+    return {"fault": fault, "restarted_at_mail": at, "down_s": round(down, 1), "reached_break_point": reached}
+
+
+def drill_provider_outage(stack: Stack) -> dict:
+    """The provider is away for PROVIDER_DOWN_SECONDS mid-send: the campaign waits and goes on (issue 4)."""
+    return _sending_drill(
+        stack, "provider_outage", RESTART_RECIPIENTS, RESTART_RATE, NO_FAULTS, _interrupt_provider, max_unknown=0
+    )
 
 
 def drill_postgres_restart(stack: Stack) -> Iterator[dict]:
@@ -140,7 +156,7 @@ def drill_redis_restart(stack: Stack) -> Iterator[dict]:
 
 
 def _shares(plan: FaultPlan) -> Disturbance:
-    def disturb(stack: Stack, team: Crew, handler, caught_before: int) -> dict:
+    def disturb(stack: Stack, team: Crew, smtp: SmtpServer, caught_before: int) -> dict:
         shares = {"transient_share": plan.transient_share, "permanent_share": plan.permanent_share}
         return {**shares, "lost_reply_share": plan.lost_reply_share}
 
