@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.db import connection
@@ -135,6 +136,26 @@ def _after_outages(answers: list[Answer], outages: list[Outage]) -> dict[str, in
     return dict(sorted(Counter(str(a.status or a.error) for a in after).items()))
 
 
+def _restart_facts(outage: Outage, until: float, started: float, answers: list[Answer]) -> dict:
+    """When it went down and for how long, and the failed answers to requests sent after it was up again
+    and before `until` (how many, and the last one's delay after the restart)."""
+    mode, down_from, up_at = outage
+    failed_after = [a.at - up_at for a in answers if not a.success and up_at < a.at <= until]
+    return {
+        "mode": mode,
+        "at_s": round(down_from - started, 1),
+        "down_s": round(up_at - down_from, 1),
+        "failed_after_up": len(failed_after),
+        "last_failure_after_up_s": round(max(failed_after, default=0.0), 2),
+    }
+
+
+def _restarts_report(outages: list[Outage], started: float, load: Load) -> list[dict]:
+    """Each restart's facts; its failures after it are counted until the next one began."""
+    untils = [down_from for _mode, down_from, _up_at in outages[1:]] + [load.deadline]
+    return [_restart_facts(outage, until, started, load.answers) for outage, until in zip(outages, untils, strict=True)]
+
+
 def _summary(answers: list[Answer], recorded: Counter[int], outages: list[Outage]) -> dict:
     successes = [answer for answer in answers if answer.success]
     lost = [answer.number for answer in successes if not recorded[answer.number]]
@@ -172,17 +193,17 @@ def _tracking_problems(summary: dict) -> list[str]:
 
 
 @contextlib.contextmanager
-def _quiet_server_log() -> Iterator[None]:
-    """gunicorn's workers log every 503 of an outage to the terminal; the drill's counts tell it instead."""
-    saved = os.environ.get("LOG_LEVEL")
-    os.environ["LOG_LEVEL"] = "CRITICAL"
+def _stderr_to(path: Path) -> Iterator[None]:
+    """Processes started inside write their stderr to `path`: gunicorn's workers log every 503 of an
+    outage there, not to the terminal (the drill's counts tell it)."""
+    saved = os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 2)
     try:
         yield
     finally:
-        if saved is None:
-            os.environ.pop("LOG_LEVEL")
-        else:
-            os.environ["LOG_LEVEL"] = saved
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def drill_tracking_postgres_restart(stack: Stack) -> dict:
@@ -200,7 +221,9 @@ def _tracking_drill(stack: Stack, name: str, restarts: tuple[tuple[str, str, flo
         tokens = list(Message.objects.filter(campaign=world.campaign).values_list("token", flat=True))
         log_dir = stack.logs / name
         log_dir.mkdir(parents=True, exist_ok=True)
-        with _quiet_server_log(), gunicorn(log_dir, conn_max_age=600) as server:
+        with contextlib.ExitStack() as server_stack:
+            with _stderr_to(log_dir / "gunicorn-stderr.log"):
+                server = server_stack.enter_context(gunicorn(log_dir, conn_max_age=600))
             started = time.monotonic()
             load = Load(server.base_url, tokens, deadline=started + SECONDS)
             outages = _drive_and_restart(stack, load, started, restarts)
@@ -215,10 +238,7 @@ def _tracking_drill(stack: Stack, name: str, restarts: tuple[tuple[str, str, flo
         "seconds": SECONDS,
         "clients": CLIENTS,
         "server": description,
-        "restarts": [
-            {"mode": mode, "at_s": round(start - started, 1), "down_s": round(end - start, 1)}
-            for mode, start, end in outages
-        ],
+        "restarts": _restarts_report(outages, started, load),
         **summary,
         "ok": not found,
         "problems": found,
