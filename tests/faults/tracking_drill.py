@@ -130,12 +130,6 @@ def _drive_and_restart(
     return outages
 
 
-def _after_outages(answers: list[Answer], outages: list[Outage]) -> dict[str, int]:
-    """Answers to requests sent within 5 s after a server was up again, by status."""
-    after = [a for a in answers if any(end < a.at <= end + 5 for _mode, _start, end in outages)]
-    return dict(sorted(Counter(str(a.status or a.error) for a in after).items()))
-
-
 def _restart_facts(outage: Outage, until: float, started: float, answers: list[Answer]) -> dict:
     """When it went down and for how long, and the failed answers to requests sent after it was up again
     and before `until` (how many, and the last one's delay after the restart)."""
@@ -168,7 +162,6 @@ def _summary(answers: list[Answer], recorded: Counter[int], outages: list[Outage
         "successes": len(successes),
         "answers": dict(sorted(statuses.items())),
         "answers_during_outages": dict(sorted(Counter(str(a.status or a.error) for a in during).items())),
-        "answers_5s_after_outages": _after_outages(answers, outages),
         "events_recorded": sum(recorded.values()),
         "lost": len(lost),
         "lost_requests": lost[:10],
