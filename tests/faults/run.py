@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import django
+import pytest
 
 from tests.faults.servers import OwnPostgres, OwnRedis, free_port
 
@@ -116,7 +117,7 @@ def run_drills(names: list[str], root: Path) -> bool:
                 for result in _results(available[name](stack)):
                     print(json.dumps(result, ensure_ascii=False), flush=True)
                     passed = passed and result["ok"]
-            except Exception as error:  # one broken drill must not hide the others' counts
+            except (Exception, pytest.fail.Exception) as error:  # one broken drill must not hide the others' counts
                 traceback.print_exc()
                 print(json.dumps({"drill": name, "ok": False, "error": repr(error)}, ensure_ascii=False), flush=True)
                 passed = False

@@ -1,4 +1,4 @@
-"""Drills 1–4: a campaign sent by real workers into the SMTP catcher while something breaks.
+"""The sending drills: a campaign sent by real workers into the drills' SMTP server while something breaks.
 
 Each drill yields one dict (a JSON line): its parameters, what it broke and when, the final counts
 (tests/faults/sending.py: outcome) and `problems`, empty when every promise held.
