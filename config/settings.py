@@ -270,6 +270,9 @@ ANYMAIL = {key[len("ANYMAIL_") :]: value for key, value in env.ENVIRON.items() i
 # secret nobody knows stands in, so an unauthenticated post is rejected rather than accepted with a warning.
 ANYMAIL.setdefault("WEBHOOK_SECRET", f"{secrets.token_hex(8)}:{secrets.token_hex(16)}")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # optional override (benchmarks: a null provider)
+# seconds an SMTP call may wait for the server: without it a provider that stops answering holds a worker
+# for ever (the provider_hangs fault drill: two silent connections stopped a campaign); anymail's own is 30 s
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="okuru@localhost")
 OUTBOX_DIR = Path(env("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))  # the mail catcher's Maildir
 

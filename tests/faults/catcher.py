@@ -7,6 +7,7 @@ duplicate. Nothing is written to disk (the counts are what the drills check).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -22,6 +23,7 @@ TRANSIENT_REFUSALS = 2  # a transiently failing address is refused this many tim
 TEMPORARY_RCPT = "451 4.3.2 Mailbox busy, try again later"
 TEMPORARY_DATA = "451 4.3.0 Temporary local problem, try again later"
 PERMANENT_RCPT = "550 5.1.1 No such user here"
+HANG_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -32,13 +34,14 @@ class FaultPlan:
     transient_share: float = 0.0
     permanent_share: float = 0.0
     lost_reply_share: float = 0.0  # the mail is taken, then the connection drops before the 250 (first try only)
+    hang_share: float = 0.0  # no answer at all to the end of DATA, the mail not taken (first try only)
 
     @staticmethod
     def _bucket(address: str) -> int:
         return int.from_bytes(hashlib.sha256(address.lower().encode()).digest()[:4], "big") % 10_000
 
     def fate(self, address: str) -> str:
-        """One of permanent, transient_rcpt, transient_data, lost_reply, ok."""
+        """One of permanent, transient_rcpt, transient_data, lost_reply, hang, ok."""
         bucket = self._bucket(address)
         if bucket < self.permanent_share * 10_000:
             return "permanent"
@@ -46,6 +49,8 @@ class FaultPlan:
             return "transient_rcpt" if bucket % 2 else "transient_data"
         if bucket < (self.permanent_share + self.transient_share + self.lost_reply_share) * 10_000:
             return "lost_reply"
+        if bucket < (self.permanent_share + self.transient_share + self.lost_reply_share + self.hang_share) * 10_000:
+            return "hang"
         return "ok"
 
 
@@ -78,18 +83,24 @@ class CountingFaultyHandler:
 
     async def handle_DATA(self, server, session, envelope) -> str:
         with self._lock:
+            hang = any(self._first_time(address, "hang") for address in envelope.rcpt_tos)
+        if hang:
+            await asyncio.sleep(HANG_SECONDS)  # an overloaded provider; the stop of the server cancels it
+            return TEMPORARY_DATA
+        with self._lock:
             refusals = [self._refuse_now(address, "data") for address in envelope.rcpt_tos]
             if any(refusals):
                 self.refused.update(envelope.rcpt_tos)
                 return next(refusal for refusal in refusals if refusal)
             self.accepted.update(envelope.rcpt_tos)
-            lose_reply = any(self._first_lost_reply(address) for address in envelope.rcpt_tos)
+            lose_reply = any(self._first_time(address, "lost_reply") for address in envelope.rcpt_tos)
         if lose_reply:  # a network failure after the provider took the mail: the sender cannot know
             server.transport.abort()
         return "250 Message accepted"
 
-    def _first_lost_reply(self, address: str) -> bool:
-        if self.plan.fate(address) != "lost_reply":
+    def _first_time(self, address: str, fate: str) -> bool:
+        """Whether `address` has this fate and this is its first try (counted)."""
+        if self.plan.fate(address) != fate:
             return False
         self._tries[address] += 1
         return self._tries[address] == 1

@@ -1,11 +1,11 @@
 """`make faults`: `python -m tests.faults.run [drill ...]` runs the fault drills, one JSON line per result.
 
 Drills (all when none is named): worker_kills, redis_restart, postgres_restart, provider_failures,
-provider_lost_replies, provider_outage, tracking_postgres_restart, tracking_redis_restart. The runner
-starts a PostgreSQL cluster (initdb into a temporary directory) and a redis-server of its own on free
-ports (FAULTS_PG_PORT, FAULTS_REDIS_PORT to choose), migrates, runs the drills and removes it all; the
-directory with every process's log is kept when a drill fails (or with FAULTS_KEEP=1). The exit status
-is 1 when any drill broke a promise.
+provider_lost_replies, provider_outage, provider_hangs, tracking_postgres_restart, tracking_redis_restart.
+The runner starts a PostgreSQL cluster (initdb into a temporary directory) and a redis-server of its own
+on free ports (FAULTS_PG_PORT, FAULTS_REDIS_PORT to choose), migrates, runs the drills and removes it all;
+the directory with every process's log is kept when a drill fails (or with FAULTS_KEEP=1). The exit
+status is 1 when any drill broke a promise.
 
 The sweeper's timings are shortened so a crash is mended in seconds, not minutes; each is an
 environment variable of config/settings.py and may be overridden (DRILL_SETTINGS below).
@@ -34,6 +34,7 @@ DRILL_NAMES = (
     "provider_failures",
     "provider_lost_replies",
     "provider_outage",
+    "provider_hangs",
     "tracking_postgres_restart",
     "tracking_redis_restart",
 )
@@ -44,6 +45,7 @@ DRILL_SETTINGS = {
     "SENDING_HANDOVER_TIMEOUT": "10",  # ... and the one it was handing over becomes unknown
     "SENDING_RETRY_BASE_SECONDS": "1",  # temporary provider errors: retried after 1 s, 4 s, 16 s ...
     "SENDING_RATE_PER_DOMAIN": "1000000",  # the tenant's rate is what paces a drill
+    "EMAIL_TIMEOUT": "5",  # seconds a worker waits for an SMTP answer (provider_hangs)
 }
 
 
@@ -52,6 +54,7 @@ def drills() -> dict[str, Callable]:
     from tests.faults.sending_drills import (
         drill_postgres_restart,
         drill_provider_failures,
+        drill_provider_hangs,
         drill_provider_lost_replies,
         drill_provider_outage,
         drill_redis_restart,
@@ -66,6 +69,7 @@ def drills() -> dict[str, Callable]:
         "provider_failures": drill_provider_failures,
         "provider_lost_replies": drill_provider_lost_replies,
         "provider_outage": drill_provider_outage,
+        "provider_hangs": drill_provider_hangs,
         "tracking_postgres_restart": drill_tracking_postgres_restart,
         "tracking_redis_restart": drill_tracking_redis_restart,
     }

@@ -28,6 +28,7 @@ PROVIDER_DOWN_SECONDS = float(os.environ.get("FAULTS_PROVIDER_DOWN_SECONDS", "10
 PROVIDER_RECIPIENTS = int(os.environ.get("FAULTS_PROVIDER_RECIPIENTS", "5000"))
 PROVIDER_PLAN = FaultPlan(transient_share=0.10, permanent_share=0.02)
 LOST_REPLY_PLAN = FaultPlan(lost_reply_share=0.01)
+HANG_PLAN = FaultPlan(hang_share=0.002)
 NO_FAULTS = FaultPlan()
 WORKERS = 2  # a restart may leave one mail per worker's batch in flight unknown
 BREAK_AT_SHARE = 0.3  # a server is restarted once this share of the campaign is caught
@@ -132,6 +133,14 @@ def _interrupt_provider(stack: Stack, team: Crew, smtp: SmtpServer, caught_befor
     return {"fault": fault, "restarted_at_mail": at, "down_s": round(down, 1), "reached_break_point": reached}
 
 
+def drill_provider_hangs(stack: Stack) -> dict:
+    """0.2 % of the mails get no answer at all after DATA (an overloaded provider, the mail not taken): the
+    worker gives up after EMAIL_TIMEOUT and the mail is retried; with no timeout the worker waits forever."""
+    return _sending_drill(
+        stack, "provider_hangs", RESTART_RECIPIENTS, 1_000_000, HANG_PLAN, _shares(HANG_PLAN), max_unknown=0
+    )
+
+
 def drill_provider_outage(stack: Stack) -> dict:
     """The provider is away for PROVIDER_DOWN_SECONDS mid-send: the campaign waits and goes on (issue 4)."""
     return _sending_drill(
@@ -158,7 +167,7 @@ def drill_redis_restart(stack: Stack) -> Iterator[dict]:
 def _shares(plan: FaultPlan) -> Disturbance:
     def disturb(stack: Stack, team: Crew, smtp: SmtpServer, caught_before: int) -> dict:
         shares = {"transient_share": plan.transient_share, "permanent_share": plan.permanent_share}
-        return {**shares, "lost_reply_share": plan.lost_reply_share}
+        return {**shares, "lost_reply_share": plan.lost_reply_share, "hang_share": plan.hang_share}
 
     return disturb
 
