@@ -5,21 +5,36 @@ share a campaign. Each message moves claimed -> sending (saved before the provid
 failed | back to pending for a retry. A message left in `sending` by a dead worker may have reached
 the provider, so the sweeper turns it into `unknown`, never into a second mail. A message left in
 `claimed` never reached the provider and simply goes back to `pending`.
+
+Durability without a disk flush per mail: the claim is committed durably, the per-mail writes inside
+a batch are committed without waiting for PostgreSQL's WAL flush (synchronous_commit off: visible to
+every session at once, lost only if the database server itself crashes), and the batch ends with a
+durable commit, which flushes the WAL up to itself and so every write of the batch before it. Until
+then the worker keeps its own record of what it handed over (`HandOverLog`). A worker killed mid-batch
+loses nothing: its writes are in the running database. A database that loses connections or crashes
+mid-batch: the worker waits for it and writes its record again, so a handed-over mail never goes back
+to `pending`. If the worker dies as well, the sweeper treats claims older than the database's last
+start as possibly handed over: `unknown`, never re-sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
 from anymail.exceptions import AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import Error as DatabaseError  # PEP 249's base class: a closed connection is an InterfaceError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from campaigns.mail_message import Envelope, build_email
@@ -58,11 +73,17 @@ def claim_batch(campaign: Campaign, size: int) -> tuple[str, list[Message]]:
         if not ids:
             return "", []
         claim = secrets.token_hex(8)
+        # the database's clock, which the sweeper compares with the database's start
         Message.objects.filter(id__in=ids, status=MessageStatus.PENDING).update(
-            status=MessageStatus.CLAIMED, claim=claim, claimed_at=_now()
+            status=MessageStatus.CLAIMED, claim=claim, claimed_at=Now()
         )
-    # read back by primary key: `claim` has no index of its own
-    return claim, list(Message.objects.filter(id__in=ids, claim=claim).select_related("lead").order_by("id"))
+        Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=_now())  # same commit: one WAL flush
+    try:
+        # read back by primary key: `claim` has no index of its own
+        return claim, list(Message.objects.filter(id__in=ids, claim=claim).select_related("lead").order_by("id"))
+    except DatabaseError as lost:
+        _write_again_when_the_database_returns(HandOverLog(claim), lost)  # nothing handed over: all back to pending
+        raise
 
 
 def _skip(messages: list[Message], reason: str) -> None:
@@ -146,15 +167,19 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, 3600))
 
 
-def _record_failure(message: Message, problem: ProviderError) -> None:
+def _failure_fields(message: Message, problem: ProviderError) -> dict:
     attempts = message.attempts + 1  # as claimed, plus the one _mark_sending counted
     if problem.temporary and attempts < settings.SENDING_MAX_ATTEMPTS:
-        update = {"status": MessageStatus.PENDING, "next_attempt_at": _now() + retry_delay(attempts)}
+        fields = {"status": MessageStatus.PENDING, "next_attempt_at": _now() + retry_delay(attempts)}
         reason = problem.reason
     else:
-        update = {"status": MessageStatus.FAILED}
+        fields = {"status": MessageStatus.FAILED}
         reason = problem.reason if not problem.temporary else f"{problem.reason} (gave up after {attempts} attempts)"
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**update, error=reason[:2000], claim="")
+    return {**fields, "attempts": attempts, "error": reason[:2000], "claim": ""}
+
+
+def _record_failure(message: Message, problem: ProviderError) -> None:
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**_failure_fields(message, problem))
 
 
 def release(claim: str, *, delay: timedelta | None = None, ids: list[int] | None = None) -> int:
@@ -164,6 +189,83 @@ def release(claim: str, *, delay: timedelta | None = None, ids: list[int] | None
         messages = messages.filter(id__in=ids)
     next_attempt = _now() + delay if delay else None
     return messages.update(status=MessageStatus.PENDING, claim="", claimed_at=None, next_attempt_at=next_attempt)
+
+
+@dataclass
+class HandOverLog:
+    """What this worker handed to the provider in one batch, with each outcome, until the batch ends.
+
+    The batch's per-mail writes skip the WAL flush, so until its last, durable write a database crash
+    may forget some of them; this record lets the worker write them again (`write_again`).
+    """
+
+    claim: str
+    sent: list[SentMail] = field(default_factory=list)
+    failed: list[tuple[Message, ProviderError]] = field(default_factory=list)
+    marking: Message | None = None  # its "sending" mark was on its way when the database went: not handed over
+
+    def write_again(self) -> None:
+        """Every outcome once more over whatever the database kept, durably; the rest goes back to pending."""
+        unrecorded = (MessageStatus.CLAIMED, MessageStatus.SENDING)
+        with transaction.atomic():
+            for message, provider_message_id, delivered in self.sent:
+                now = _now()
+                Message.objects.filter(pk=message.pk, claim=self.claim, status__in=unrecorded).update(
+                    status=MessageStatus.SENT,
+                    attempts=message.attempts + 1,
+                    sent_at=now,
+                    delivered_at=now if delivered else None,
+                    provider_message_id=provider_message_id[:255],
+                    error="",
+                    claim="",
+                )
+            for message, problem in self.failed:
+                Message.objects.filter(pk=message.pk, claim=self.claim, status__in=unrecorded).update(
+                    **_failure_fields(message, problem)
+                )
+            if self.marking is not None:
+                Message.objects.filter(pk=self.marking.pk, claim=self.claim, status=MessageStatus.SENDING).update(
+                    status=MessageStatus.CLAIMED, attempts=self.marking.attempts
+                )
+            release(self.claim)
+
+
+def _write_again_when_the_database_returns(log: HandOverLog, lost: DatabaseError) -> None:
+    """The database went away mid-batch: wait for it (a restart takes seconds), then write the log again.
+    If it stays away, the claim is left to the sweeper, which never sends a claim of before a restart again."""
+    give_up_at = time.monotonic() + settings.SENDING_DATABASE_WAIT_SECONDS
+    while True:
+        with contextlib.suppress(DatabaseError):
+            connection.close()  # the broken connection; the next query opens a new one
+        try:
+            log.write_again()
+            return
+        except DatabaseError as error:
+            if time.monotonic() >= give_up_at:
+                raise error from lost
+            time.sleep(1.0)
+
+
+@contextlib.contextmanager
+def _one_wal_flush(campaign_id: int) -> Iterator[None]:
+    """The batch's per-mail commits skip the WAL flush; the closing write (the campaign's last_batch_at) waits
+    for it, and so makes every write of the batch before it durable as well."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:
+            # never keep a connection whose commits would not wait for the disk (the next claim must)
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+    Campaign.objects.filter(pk=campaign_id).update(last_batch_at=_now())
 
 
 def _hand_over(email) -> str:
@@ -195,39 +297,48 @@ def deliver_batch(campaign_id: int) -> BatchOutcome:
     if not messages:
         finish_if_done(campaign_id)
         return BatchOutcome(more_work=False)
-    Campaign.objects.filter(pk=campaign_id).update(last_batch_at=_now())
+    log = HandOverLog(claim)
     try:
-        _deliver_claimed(campaign, claim, set_aside_unsendable(campaign, messages), throttle)
-    finally:
-        release(claim)
+        with _one_wal_flush(campaign_id):
+            _deliver_claimed(campaign, log, set_aside_unsendable(campaign, messages), throttle)
+    except DatabaseError as lost:
+        _write_again_when_the_database_returns(log, lost)
+    except BaseException:
+        log.write_again()  # what was handed over is recorded as such, the rest goes back to pending
+        raise
     finish_if_done(campaign_id)
     return BatchOutcome(more_work=True)
 
 
-def _deliver_claimed(campaign: Campaign, claim: str, messages: list[Message], throttle: SendThrottle) -> None:
+def _deliver_claimed(campaign: Campaign, log: HandOverLog, messages: list[Message], throttle: SendThrottle) -> None:
     compiled = compiled_for(campaign)
     envelope = Envelope.of_campaign(campaign)
-    connection = get_connection()
+    provider = get_connection()
     try:
-        connection.open()
+        provider.open()
     except Exception as error:  # the provider cannot be reached: the batch waits, nothing is lost
-        Message.objects.filter(claim=claim, status=MessageStatus.CLAIMED).update(error=classify(error).reason[:2000])
-        release(claim, delay=retry_delay(1))
+        reason = classify(error).reason[:2000]
+        Message.objects.filter(claim=log.claim, status=MessageStatus.CLAIMED).update(error=reason)
+        release(log.claim, delay=retry_delay(1))
         return
     try:
-        _hand_over_each(campaign, claim, messages, throttle, compiled, envelope, connection)
+        last_sent = _hand_over_each(campaign, log, messages, throttle, compiled, envelope, provider)
     finally:
-        connection.close()
+        provider.close()
+    if last_sent is not None:
+        _record_sent(*last_sent)
+    release(log.claim)
 
 
 def _within_domain_rates(claim: str, messages: list[Message], throttle: SendThrottle) -> list[Message]:
-    """The messages each recipient domain's bucket allows now (one call per domain); the rest wait."""
+    """The messages each recipient domain's bucket allows now (one Redis round trip); the rest wait."""
     by_domain: dict[str, list[Message]] = defaultdict(list)
     for message in messages:
         by_domain[message.email_normalized.rpartition("@")[2]].append(message)
+    grants = throttle.take_for_domains({domain: len(waiting) for domain, waiting in by_domain.items()})
     allowed: set[int] = set()
     for domain, domain_messages in by_domain.items():
-        grant = throttle.take_for_domain(domain, len(domain_messages))
+        grant = grants[domain]
         allowed.update(message.pk for message in domain_messages[: grant.granted])
         waiting = [message.pk for message in domain_messages[grant.granted :]]
         if waiting:
@@ -237,38 +348,40 @@ def _within_domain_rates(claim: str, messages: list[Message], throttle: SendThro
 
 def _hand_over_each(
     campaign: Campaign,
-    claim: str,
+    log: HandOverLog,
     messages: list[Message],
     throttle: SendThrottle,
     compiled: CompiledCampaign,
     envelope: Envelope,
-    connection,
-) -> None:
-    sent_unrecorded: SentMail | None = None  # written together with the next mark
-    try:
-        for position, message in enumerate(_within_domain_rates(claim, messages, throttle)):
-            if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
-                return  # paused or cancelled: the rest is released by the caller
-            marked = _mark_sending(message, claim, sent_before=sent_unrecorded)
-            sent_unrecorded = None
-            if not marked:
-                continue  # cancelled, or taken over by the sweeper after a stall
-            lead = message.lead
-            rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
-            email = build_email(envelope, rendered, message.email, connection=connection)
-            try:
-                provider_message_id = _hand_over(email)
-            except Exception as error:  # every provider error is recorded on the message
-                problem = classify(error)
-                _record_failure(message, problem)
-                if problem.connection_lost:
-                    release(claim, delay=retry_delay(1))
-                    return
-            else:
-                sent_unrecorded = (message, provider_message_id, campaign.delivered_on_acceptance)
-    finally:
-        if sent_unrecorded is not None:
-            _record_sent(*sent_unrecorded)
+    provider,
+) -> SentMail | None:
+    """Mark, render, hand over, one mail after the other; the last handed-over mail is returned unrecorded
+    (each mail's "sent" travels with the next mail's mark)."""
+    sent_unrecorded: SentMail | None = None
+    for position, message in enumerate(_within_domain_rates(log.claim, messages, throttle)):
+        if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
+            break  # paused or cancelled: the rest goes back to pending
+        log.marking = message
+        marked = _mark_sending(message, log.claim, sent_before=sent_unrecorded)
+        log.marking, sent_unrecorded = None, None
+        if not marked:
+            continue  # cancelled, or taken over by the sweeper after a stall
+        lead = message.lead
+        rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
+        email = build_email(envelope, rendered, message.email, connection=provider)
+        try:
+            provider_message_id = _hand_over(email)
+        except Exception as error:  # every provider error is recorded on the message
+            problem = classify(error)
+            log.failed.append((message, problem))
+            _record_failure(message, problem)
+            if problem.connection_lost:
+                release(log.claim, delay=retry_delay(1))
+                break
+        else:
+            sent_unrecorded = (message, provider_message_id, campaign.delivered_on_acceptance)
+            log.sent.append(sent_unrecorded)
+    return sent_unrecorded
 
 
 def finish_if_done(campaign_id: int) -> bool:
@@ -313,12 +426,27 @@ def uncounted_cancelled_ids() -> list[int]:
 
 
 def sweep_stalled(now=None) -> dict[str, int]:
-    """Claims of dead workers go back to pending; hand-overs they left become unknown (never re-sent)."""
+    """Claims of dead workers go back to pending; hand-overs they left become unknown (never re-sent).
+
+    A claim older than the database's last start is different: the batch's writes that skipped the WAL
+    flush may have been lost in a crash, so a mail of it that looks untouched may have been handed over.
+    Its worker would have written them again had it lived; since it did not, such mails become unknown.
+    """
     now = now or _now()
-    released = Message.objects.filter(
+    stale_claims = Message.objects.filter(
         status=MessageStatus.CLAIMED, claimed_at__lt=now - timedelta(seconds=settings.SENDING_CLAIM_TIMEOUT)
-    ).update(status=MessageStatus.PENDING, claim="", claimed_at=None)
-    unknown = Message.objects.filter(
+    )
+    unknown = 0
+    database_started_at = _database_started_at()
+    if database_started_at is not None:
+        unknown += stale_claims.filter(claimed_at__lt=database_started_at).update(
+            status=MessageStatus.UNKNOWN,
+            claim="",
+            error="the database restarted while this mail's batch was being sent and its worker stopped; "
+            "it may or may not have been delivered",
+        )
+    released = stale_claims.update(status=MessageStatus.PENDING, claim="", claimed_at=None)
+    unknown += Message.objects.filter(
         status=MessageStatus.SENDING, claimed_at__lt=now - timedelta(seconds=settings.SENDING_HANDOVER_TIMEOUT)
     ).update(
         status=MessageStatus.UNKNOWN,
@@ -326,6 +454,14 @@ def sweep_stalled(now=None) -> dict[str, int]:
         error="the worker stopped while handing this mail to the provider; it may or may not have been delivered",
     )
     return {"released": released, "unknown": unknown}
+
+
+def _database_started_at():
+    if connection.vendor != "postgresql":
+        return None  # SQLite writes every commit through: nothing of a claim can be lost
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_postmaster_start_time()")
+        return cursor.fetchone()[0]
 
 
 def stalled_campaign_ids(now=None) -> list[int]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
+from email._policybase import Compat32
 from email.utils import formataddr, make_msgid
 
 from django.conf import settings
@@ -16,6 +19,38 @@ def acceptance_is_delivery() -> bool:
     """SMTP and Django's own backends report nothing later: the server's acceptance counts as delivered (K4).
     A provider behind django-anymail reports delivery through its webhook instead."""
     return not settings.EMAIL_BACKEND.startswith("anymail.")
+
+
+# printable ASCII, spaces and tabs only: no line break of any kind, nothing to encode
+_NEEDS_FOLDING_MACHINERY = re.compile(r"[^\t\x20-\x7e]")
+
+
+class _PlainHeadersAsIs(Compat32):
+    """compat32 (the policy of Django's messages) without its folding machinery for a header that is one
+    short line of printable ASCII, which compat32 writes out unchanged anyway (checked against it in the
+    tests). Most headers of a campaign mail are such; folding them cost 40 % of serialising the mail."""
+
+    def _fold(self, name: str, value, sanitize: bool) -> str:
+        fits = isinstance(value, str) and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+        if fits and not _NEEDS_FOLDING_MACHINERY.search(value):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+PLAIN_HEADERS_AS_IS = _PlainHeadersAsIs()
+
+
+class CampaignEmail(EmailMultiAlternatives):
+    """Django's message, serialised faster: the policy above, and a random boundary chosen here instead of
+    the generator's (which compiles a regular expression per message to search the parts for its own)."""
+
+    def message(self):
+        message = super().message()
+        message.policy = PLAIN_HEADERS_AS_IS
+        if message.is_multipart():
+            # 128 random bits after "=_": no part of ours can contain it (quoted-printable never writes "=_")
+            message.set_boundary(f"=_{secrets.token_hex(16)}")
+        return message
 
 
 @dataclass(frozen=True)
@@ -37,7 +72,7 @@ def build_email(
     envelope: Envelope, rendered: RenderedMail, to: str, *, subject_prefix: str = "", connection=None
 ) -> EmailMultiAlternatives:
     """The multipart/alternative message: text part first, HTML part, one-click unsubscribe headers."""
-    message = EmailMultiAlternatives(
+    message = CampaignEmail(
         subject=subject_prefix + rendered.subject,
         body=rendered.text,
         from_email=envelope.from_header,

@@ -247,6 +247,8 @@ SENDING_MAX_ATTEMPTS = env.int("SENDING_MAX_ATTEMPTS", default=6)
 SENDING_RETRY_BASE_SECONDS = env.float("SENDING_RETRY_BASE_SECONDS", default=30.0)
 SENDING_CLAIM_TIMEOUT = env.float("SENDING_CLAIM_TIMEOUT", default=300.0)  # claimed, never handed over: re-queued
 SENDING_HANDOVER_TIMEOUT = env.float("SENDING_HANDOVER_TIMEOUT", default=300.0)  # left mid hand-over: unknown
+# the database went away mid-batch: wait this long for it, then write the batch's outcomes again
+SENDING_DATABASE_WAIT_SECONDS = env.float("SENDING_DATABASE_WAIT_SECONDS", default=120.0)
 SENDING_STALL_SECONDS = env.float("SENDING_STALL_SECONDS", default=60.0)  # no batch for this long: chain restarted
 SENDING_RATE_PER_DOMAIN = env.float("SENDING_RATE_PER_DOMAIN", default=5.0)  # mails/s per recipient domain per tenant
 

@@ -229,11 +229,12 @@ def test_pause_resume_and_cancel_keep_exact_totals(tenant_a, bob, it_list, mail_
 
 
 def test_the_sweeper_requeues_claims_and_never_resends_a_handover(tenant_a, bob, it_list, settings):
-    settings.SENDING_CLAIM_TIMEOUT = settings.SENDING_HANDOVER_TIMEOUT = 60
+    settings.SENDING_CLAIM_TIMEOUT = settings.SENDING_HANDOVER_TIMEOUT = 2
     people(tenant_a, 3)
     campaign = started(tenant_a, bob, it_list)
     _claim, messages = delivery.claim_batch(campaign, 3)
-    long_ago = timezone.now() - timedelta(minutes=5)
+    # stale, but younger than the database's start (claims from before a restart: test_sending_database_loss.py)
+    long_ago = timezone.now() - timedelta(seconds=5)
     Message.objects.filter(pk=messages[0].pk).update(status=MessageStatus.SENDING, claimed_at=long_ago)
     Message.objects.filter(pk=messages[1].pk).update(claimed_at=long_ago)
     assert delivery.sweep_stalled() == {"released": 1, "unknown": 1}

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
 import redis
@@ -333,3 +334,27 @@ def test_redis_client_is_cached_per_process_and_none_without_redis(settings):
         assert redis_client().ping()
     settings.REDIS_URL = ""
     assert redis_client() is None
+
+
+def test_a_batch_takes_for_all_its_domains_at_once_with_the_same_answers(throttle_client, tenant_ids):
+    a, _ = tenant_ids
+    throttle = SendThrottle(throttle_client, a, 100, domain_rate_per_second=2.0)
+    throttle.take_for_domain("busy.example")  # one of its two tokens is gone already
+    grants = throttle.take_for_domains({"busy.example": 3, "quiet.example": 1, "big.example": 5, "none.example": 0})
+    assert grants["busy.example"].granted == 1 and 0 < grants["busy.example"].wait_seconds <= 0.5 + EPS
+    assert grants["quiet.example"] == Grant(1, 0.0)
+    assert grants["big.example"].granted == 2 and grants["big.example"].wait_seconds > 0
+    assert grants["none.example"] == Grant(0, 0.0)
+    assert throttle.take_for_domain("big.example").granted == 0  # the batch's takes were real
+
+
+def test_taking_for_all_domains_is_one_round_trip_to_redis(client: redis.Redis, tenant_ids):
+    a, _ = tenant_ids
+    throttle = SendThrottle(client, a, 100, domain_rate_per_second=5.0)
+    throttle.take_for_domain("warm.example")  # the script is loaded
+    domains = {f"d{n}.example": 1 for n in range(40)}
+    pool = client.connection_pool
+    with mock.patch.object(pool, "get_connection", wraps=pool.get_connection) as got:
+        grants = throttle.take_for_domains(domains)
+    assert all(grant.granted == 1 for grant in grants.values())
+    assert got.call_count == 1  # one connection checked out: one pipeline, not forty calls
