@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models.functions import Collate
 
 from campaigns.models import Campaign, Message, MessageStatus
 from campaigns.selectors import classified_leads, exclusion_counts, sendable_q
@@ -21,8 +22,11 @@ _MESSAGE_COLUMNS = (
     "tenant_id, campaign_id, lead_id, email, email_normalized, token, status, attempts, "
     "claim, provider_message_id, error, created_at"
 )
-# 128 bits as 32 hex characters, mixed from 2 x 122 bits of PostgreSQL's strong random source (gen_random_uuid)
-_RANDOM_HEX_SQL = "md5(gen_random_uuid()::text || gen_random_uuid()::text)"
+# A token is 128 bits as 32 hex characters: the first half of SHA-256(key, lead id), the key 256 random bits
+# drawn for this snapshot alone and never stored. Without the key no token can be guessed from any other;
+# every lead appears once per snapshot, so no two tokens share an input. (Drawing from PostgreSQL's strong
+# random source per row instead took a quarter of a million-row snapshot.)
+_KEYED_HASH_OF_LEAD_ID = "encode(substring(sha256(%s::bytea || int8send(s.id::bigint)) from 1 for 16), 'hex')"
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class SnapshotResult:
 def take_snapshot(campaign: Campaign) -> SnapshotResult:
     """Write the campaign's messages and count who was left out and why (FilterError if the list broke)."""
     counts = exclusion_counts(campaign.lead_list)
-    recipients = _insert_messages(campaign, classified_leads(campaign.lead_list).filter(sendable_q()))
+    recipients = _insert_messages(campaign, classified_leads(campaign.lead_list).filter(sendable_q(campaign.tenant_id)))
     exclusions = {
         "suppressed": counts["suppressed"],
         "info": counts["info"],
@@ -47,27 +51,31 @@ def take_snapshot(campaign: Campaign) -> SnapshotResult:
 
 def _insert_messages(campaign: Campaign, sendable_leads) -> int:
     # the newest lead with an address is the one whose name fills the merge tags
-    ordered = sendable_leads.order_by("email_normalized", "-created_at", "-id")
     if connection.vendor == "postgresql":
-        return _insert_with_one_statement(campaign, ordered)
-    return _insert_in_chunks(campaign, ordered)
+        return _insert_with_one_statement(campaign, sendable_leads)
+    return _insert_in_chunks(campaign, sendable_leads.order_by("email_normalized", "-created_at", "-id"))
 
 
-def _insert_with_one_statement(campaign: Campaign, ordered) -> int:
-    one_per_address = ordered.distinct("email_normalized").values_list("id", "email", "email_normalized")
+def _insert_with_one_statement(campaign: Campaign, sendable_leads) -> int:
+    # DISTINCT ON only needs equal addresses side by side: byte order ("C") sorts a million of them in a
+    # third of the time the database's language-aware collation takes
+    by_address = sendable_leads.annotate(address_bytes=Collate("email_normalized", "C"))
+    ordered = by_address.order_by("address_bytes", "-created_at", "-id").distinct("address_bytes")
+    one_per_address = ordered.values_list("id", "email", "email_normalized", "address_bytes")
     select_sql, params = one_per_address.query.sql_with_params()
     table = Message._meta.db_table
     # our table name and Django's compiled SELECT; every value is a parameter
     sql = (
         f"INSERT INTO {table} ({_MESSAGE_COLUMNS}) "  # noqa: S608
-        f"SELECT %s, %s, s.id, s.email, s.email_normalized, {_RANDOM_HEX_SQL}, %s, 0, '', '', '', now() "
-        f"FROM ({select_sql}) AS s(id, email, email_normalized) "
+        f"SELECT %s, %s, s.id, s.email, s.email_normalized, {_KEYED_HASH_OF_LEAD_ID}, %s, 0, '', '', '', now() "
+        f"FROM ({select_sql}) AS s(id, email, email_normalized, address_bytes) "
         "ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
         # DISTINCT ON sorts every sendable lead: in memory rather than in temporary files on disk
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(sql, [campaign.tenant_id, campaign.pk, MessageStatus.PENDING, *params])
+        token_key = secrets.token_bytes(32)
+        cursor.execute(sql, [campaign.tenant_id, campaign.pk, token_key, MessageStatus.PENDING, *params])
         return cursor.rowcount
 
 

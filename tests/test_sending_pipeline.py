@@ -85,6 +85,21 @@ def test_snapshot_counts_each_exclusion_and_writes_one_message_per_address(tenan
     )
 
 
+def test_tokens_are_new_randomness_for_every_campaign(tenant_a, bob, it_list):
+    people(tenant_a, 20)
+    first, second = started(tenant_a, bob, it_list), started(tenant_a, bob, it_list)
+    tokens_of = {
+        campaign.pk: dict(Message.objects.filter(campaign=campaign).values_list("lead_id", "token"))
+        for campaign in (first, second)
+    }
+    assert tokens_of[first.pk].keys() == tokens_of[second.pk].keys()
+    assert not set(tokens_of[first.pk].values()) & set(tokens_of[second.pk].values())  # the same lead, new token
+    every_token = [*tokens_of[first.pk].values(), *tokens_of[second.pk].values()]
+    assert all(len(token) == 32 and int(token, 16) >= 0 for token in every_token)
+    # 128 bits each: 40 tokens use far more than a handful of distinct hex digits in every position
+    assert all(len({token[position] for token in every_token}) > 8 for position in range(32))
+
+
 def test_starting_twice_snapshots_once(tenant_a, bob, it_list):
     people(tenant_a, 2)
     campaign = started(tenant_a, bob, it_list)

@@ -211,7 +211,8 @@ def _plans(lead_list: LeadList) -> str:
     """EXPLAIN (no ANALYZE: that would run them again) of the recipient count and the snapshot's SELECT."""
     with CaptureQueriesContext(connection) as queries:
         recipient_breakdown(lead_list)
-    ordered = classified_leads(lead_list).filter(sendable_q()).order_by("email_normalized", "-created_at", "-id")
+    sendable = classified_leads(lead_list).filter(sendable_q(lead_list.tenant_id))
+    ordered = sendable.order_by("email_normalized", "-created_at", "-id")
     select_sql, params = ordered.distinct("email_normalized").values_list("id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + queries[-1]["sql"])
