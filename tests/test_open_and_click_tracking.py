@@ -97,9 +97,7 @@ def test_an_open_through_a_privacy_proxy_or_a_head_request_counts_as_a_machine(c
 def test_forged_altered_truncated_tokens_and_unknown_links_are_404_and_record_nothing(client, sent_campaign, path):
     token = token_of(sent_campaign, YAMADA)
     altered = token[:-1] + ("0" if token[-1] != "0" else "1")
-    url = path.format(
-        token=token, unknown="0" * 32, altered=altered, truncated=token[:31], upper=token.upper()
-    )
+    url = path.format(token=token, unknown="0" * 32, altered=altered, truncated=token[:31], upper=token.upper())
     response = client.get(url, HTTP_USER_AGENT=BROWSER)
 
     assert response.status_code == 404
