@@ -319,7 +319,7 @@ def _sent_campaign(tenant: Tenant, owner: User, lead_list: LeadList, *, messages
     )
     recipients = (
         classified_leads(lead_list)
-        .filter(sendable_q())
+        .filter(sendable_q(lead_list.tenant_id))
         .order_by("email_normalized", "-created_at", "-id")
         .distinct("email_normalized")
     )
