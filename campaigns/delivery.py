@@ -167,8 +167,18 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, 3600))
 
 
+MAYBE_DELIVERED = "the provider may have taken this mail before the connection broke; it is not sent again"
+
+
 def _failure_fields(message: Message, problem: ProviderError) -> dict:
     attempts = message.attempts + 1  # as claimed, plus the one _mark_sending counted
+    if problem.maybe_delivered:
+        return {
+            "status": MessageStatus.UNKNOWN,
+            "attempts": attempts,
+            "error": f"{MAYBE_DELIVERED} ({problem.reason})"[:2000],
+            "claim": "",
+        }
     if problem.temporary and attempts < settings.SENDING_MAX_ATTEMPTS:
         fields = {"status": MessageStatus.PENDING, "next_attempt_at": _now() + retry_delay(attempts)}
         reason = problem.reason

@@ -8,7 +8,10 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 
+import requests
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+
+from campaigns.smtp_backend import ReplyLostAfterHandOver
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,8 @@ class ProviderError:
     temporary: bool
     reason: str
     connection_lost: bool = False  # the rest of the batch cannot go through this connection either
+    # the provider may have taken the mail before the failure: record it unknown, never try again (S5)
+    maybe_delivered: bool = False
 
 
 def _smtp_reason(code: int, message: bytes | str) -> str:
@@ -23,7 +28,16 @@ def _smtp_reason(code: int, message: bytes | str) -> str:
     return f"SMTP {code} {text}".strip()
 
 
+def _answer_lost_after_the_request(error: AnymailAPIError) -> bool:
+    """anymail's HTTP call timed out reading the answer: the request (the mail) had been sent in full."""
+    return isinstance(error.__cause__, requests.exceptions.ReadTimeout)
+
+
 def classify(error: Exception) -> ProviderError:
+    if isinstance(error, ReplyLostAfterHandOver):
+        return ProviderError(False, str(error), connection_lost=True, maybe_delivered=True)
+    if isinstance(error, AnymailAPIError) and _answer_lost_after_the_request(error):
+        return ProviderError(False, f"the provider did not answer: {error}", connection_lost=True, maybe_delivered=True)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, message = next(iter(error.recipients.values()))
         return ProviderError(400 <= code < 500, _smtp_reason(code, message))

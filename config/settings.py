@@ -271,6 +271,8 @@ ANYMAIL = {key[len("ANYMAIL_") :]: value for key, value in env.ENVIRON.items() i
 # Provider webhooks (K4) always require basic auth: without ANYMAIL_WEBHOOK_SECRET ("user:password") a random
 # secret nobody knows stands in, so an unauthenticated post is rejected rather than accepted with a warning.
 ANYMAIL.setdefault("WEBHOOK_SECRET", f"{secrets.token_hex(8)}:{secrets.token_hex(16)}")
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "campaigns.smtp_backend.EmailBackend"  # Django's, plus: a lost answer after DATA is told apart
 EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_BACKEND)  # optional override (benchmarks: a null provider)
 # seconds an SMTP call may wait for the server: without it a provider that stops answering holds a worker
 # for ever (the provider_hangs fault drill: two silent connections stopped a campaign); anymail's own is 30 s

@@ -103,7 +103,7 @@ def mail_catcher(settings, tmp_path) -> Iterator[MailCatcher]:
     try:
         controller.start()
         try:
-            settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+            settings.EMAIL_BACKEND = "campaigns.smtp_backend.EmailBackend"
             settings.EMAIL_HOST = HOST
             settings.EMAIL_PORT = controller.port
             settings.EMAIL_HOST_USER = ""

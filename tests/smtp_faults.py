@@ -1,7 +1,9 @@
 """An SMTP server for fault tests: the catcher's Maildir, but some recipients are refused.
 
 Addresses starting with `busy` are refused with 451 (try later) the first `busy_times` times,
-addresses starting with `bounce` with 550 (no such user) every time.
+addresses starting with `bounce` with 550 (no such user) every time. For addresses starting with `lost`
+the mail is taken (kept in the Maildir), then the connection is cut before the server's 250: the
+sender cannot know whether it arrived.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ class RefusingMailbox(Mailbox):
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if any(address.startswith("lost") for address in envelope.rcpt_tos):
+            server.transport.abort()  # taken, and the answer never leaves
+        return answer
+
 
 @pytest.fixture
 def refusing_mail_server(settings, tmp_path):
@@ -36,7 +44,7 @@ def refusing_mail_server(settings, tmp_path):
     handler = RefusingMailbox(directory, busy_times=2)
     controller = _FreePortController(handler, hostname=HOST, port=0)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "campaigns.smtp_backend.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = HOST, controller.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""

@@ -151,7 +151,7 @@ def test_test_send_needs_a_valid_address_and_keeps_the_dialog_open(bob_client, r
 
 
 def test_a_mail_server_that_does_not_answer_is_reported_not_a_500(bob_client, draft, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "campaigns.smtp_backend.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens on 9
     data = {"action": "test_send", "test-email": "me@alpha.example", **campaign_fields_of(draft)}
     response = bob_client.post(f"/campaigns/{draft.pk}/edit/", data)

@@ -114,7 +114,7 @@ def test_preview_srcdoc_puts_a_blank_target_base_inside_the_head():
 
 
 def test_mail_catcher_points_django_at_a_free_port_and_waits_for_late_mail(mail_catcher, settings):
-    assert settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    assert settings.EMAIL_BACKEND == "campaigns.smtp_backend.EmailBackend"
     assert settings.EMAIL_HOST == "127.0.0.1"
     assert settings.EMAIL_PORT == mail_catcher.port != 0
     assert mail_catcher.directory == settings.OUTBOX_DIR

@@ -199,6 +199,24 @@ def test_temporary_refusals_are_retried_then_sent_permanent_ones_fail_with_the_r
     }
 
 
+def test_a_mail_whose_answer_was_lost_after_it_went_out_is_unknown_and_never_sent_again(
+    tenant_a, bob, it_list, refusing_mail_server
+):
+    for email in ("lost@kaisha.example", "fine@kaisha.example"):
+        factories.make_lead(tenant_a, email=email, industry="IT")
+    campaign = started(tenant_a, bob, it_list)
+    run_until_idle(campaign)
+    lost = Message.objects.get(campaign=campaign, email="lost@kaisha.example")
+    assert lost.status == MessageStatus.UNKNOWN and lost.attempts == 1
+    assert "may have taken this mail" in lost.error
+    assert Message.objects.get(campaign=campaign, email="fine@kaisha.example").status == MessageStatus.SENT
+    caught = [parseaddr(mail.to)[1] for mail in refusing_mail_server.wait_for(2)]
+    assert sorted(caught) == ["fine@kaisha.example", "lost@kaisha.example"]  # the server did take it, once
+    assert refusing_mail_server.tries["lost@kaisha.example"] == 1
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+
+
 def test_temporary_errors_give_up_after_the_cap(tenant_a, bob, it_list, refusing_mail_server, settings):
     settings.SENDING_MAX_ATTEMPTS = 2
     factories.make_lead(tenant_a, email="busy@kaisha.example", industry="IT")

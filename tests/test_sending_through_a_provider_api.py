@@ -4,6 +4,7 @@ ErrorCode 406 "inactive recipient" (permanent). Nothing is mocked inside anymail
 
 import json
 import threading
+import time
 import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from tests import factories
 from tests.campaign_world import make_campaign, make_ready_to_send, run_until_idle
 
 pytestmark = pytest.mark.django_db
+SLOW_ANSWER_SECONDS = 2
 
 
 class PostmarkLikeApi(BaseHTTPRequestHandler):
@@ -36,6 +38,8 @@ class PostmarkLikeApi(BaseHTTPRequestHandler):
             message = f"You tried to send to a recipient that has been marked as inactive.\nFound inactive addresses: {to}.\nInactive recipients are ones that have generated a hard bounce or a spam complaint."  # noqa: E501
             return self.reply(422, {"ErrorCode": 406, "Message": message})
         self.sent.append(payload)
+        if to.startswith("slow"):
+            time.sleep(SLOW_ANSWER_SECONDS)  # took the mail; the answer comes after the client stopped waiting
         return self.reply(200, {"To": to, "SubmittedAt": "2026-11-27T10:00:00Z", "MessageID": str(uuid.uuid4()),
                                 "ErrorCode": 0, "Message": "OK"})  # fmt: skip
 
@@ -97,3 +101,24 @@ def test_provider_ids_retries_and_permanent_refusals(postmark_api, tenant_a, bob
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert payload["ReplyTo"] == "reply@alpha.example"
     assert f"/t/o/{token}.gif" in payload["HtmlBody"] and payload["TextBody"]
+
+
+def test_a_provider_that_took_the_mail_but_answered_too_late_is_not_sent_to_again(
+    postmark_api, tenant_a, bob, settings
+):
+    settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": SLOW_ANSWER_SECONDS / 4}
+    make_ready_to_send(tenant_a)
+    for email in ("slow@kaisha.example", "ok@kaisha.example"):
+        factories.make_lead(tenant_a, email=email, industry="IT")
+    lead_list = factories.make_lead_list(tenant_a, filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]})
+    campaign = make_campaign(tenant_a, bob, lead_list=lead_list)
+    services.request_send(campaign)
+    services.start_sending(campaign.pk)
+    run_until_idle(campaign)
+
+    slow = Message.objects.get(campaign=campaign, email="slow@kaisha.example")
+    assert slow.status == MessageStatus.UNKNOWN and slow.attempts == 1
+    assert "did not answer" in slow.error
+    assert postmark_api.calls["slow@kaisha.example"] == 1  # never posted a second time
+    assert Message.objects.get(campaign=campaign, email="ok@kaisha.example").status == MessageStatus.SENT
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENT
