@@ -112,8 +112,9 @@ FINAL_MESSAGE_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatu
 class EqualityIndex(models.Index):
     """A hash index on PostgreSQL (a plain index elsewhere): for columns only ever looked up by equality.
 
-    A B-tree takes random values (tokens) at random pages, splitting them and logging whole pages;
-    a hash index costs a fraction of that per insert and answers `=` as fast.
+    A B-tree takes values that arrive in random order (a snapshot's lead ids, written in address order) at
+    random pages, splitting them and logging whole pages; a hash index costs less per insert and answers
+    `=` as fast.
     """
 
     def create_sql(self, model, schema_editor, using="", **kwargs):
@@ -150,7 +151,8 @@ class Message(models.Model):
     )
     email = models.CharField(_("email"), max_length=254)
     email_normalized = models.CharField(max_length=254)
-    token = models.CharField(max_length=32)  # 128 random bits for tracking and unsubscribe links (snapshot.py)
+    # for tracking and unsubscribe links: the time, then 128 unguessable bits (snapshot.py); 32 before 2026-11-27
+    token = models.CharField(max_length=44)
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -177,10 +179,9 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "email_normalized"], name="message_one_per_address"),
+            models.UniqueConstraint(fields=["token"], name="message_token_unique"),
         ]
         indexes = [
-            # 128 random bits per token: unique without a constraint (a B-tree's cost at a snapshot of millions)
-            EqualityIndex(fields=["token"], name="message_token"),
             models.Index(fields=["campaign", "status", "id"], name="message_campaign_status"),
             models.Index(
                 fields=["status", "claimed_at"],

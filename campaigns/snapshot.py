@@ -9,6 +9,7 @@ constraint on (campaign, email_normalized) makes a second snapshot of the same c
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from django.db import connection
@@ -22,11 +23,21 @@ _MESSAGE_COLUMNS = (
     "tenant_id, campaign_id, lead_id, email, email_normalized, token, status, attempts, "
     "claim, provider_message_id, error, created_at"
 )
-# A token is 128 bits as 32 hex characters: the first half of SHA-256(key, lead id), the key 256 random bits
-# drawn for this snapshot alone and never stored. Without the key no token can be guessed from any other;
-# every lead appears once per snapshot, so no two tokens share an input. (Drawing from PostgreSQL's strong
-# random source per row instead took a quarter of a million-row snapshot.)
-_KEYED_HASH_OF_LEAD_ID = "encode(substring(sha256(%s::bytea || int8send(s.id::bigint)) from 1 for 16), 'hex')"
+# A token is 44 hex characters: 12 of the time of writing in milliseconds, then 128 bits, the first half of
+# SHA-256(key, lead id), the key 256 random bits drawn for this snapshot alone and never stored. The 128 bits
+# make it unguessable: without the key no token can be told from any other, and every lead appears once per
+# snapshot. The time in front makes new tokens arrive at the right edge of the token index, like the primary
+# key's, instead of at random pages all over it: a random token's index writes were a third of a
+# million-row snapshot, and drawing from PostgreSQL's strong random source per row another quarter.
+_TIME_AND_KEYED_HASH = (
+    "lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || "
+    "encode(substring(sha256(%s::bytea || int8send(s.id::bigint)) from 1 for 16), 'hex')"
+)
+
+
+def new_token() -> str:
+    """A token as the snapshot's SQL writes them, made in Python (the embedded mode's SQLite)."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(16)}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,7 @@ def _insert_with_one_statement(campaign: Campaign, sendable_leads) -> int:
     # our table name and Django's compiled SELECT; every value is a parameter
     sql = (
         f"INSERT INTO {table} ({_MESSAGE_COLUMNS}) "  # noqa: S608
-        f"SELECT %s, %s, s.id, s.email, s.email_normalized, {_KEYED_HASH_OF_LEAD_ID}, %s, 0, '', '', '', now() "
+        f"SELECT %s, %s, s.id, s.email, s.email_normalized, {_TIME_AND_KEYED_HASH}, %s, 0, '', '', '', now() "
         f"FROM ({select_sql}) AS s(id, email, email_normalized, address_bytes) "
         "ON CONFLICT DO NOTHING"
     )
@@ -101,7 +112,7 @@ def _message(campaign: Campaign, lead_id: int, email: str, address: str) -> Mess
         lead_id=lead_id,
         email=email,
         email_normalized=address,
-        token=secrets.token_hex(16),
+        token=new_token(),
     )
 
 

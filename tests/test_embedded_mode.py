@@ -55,9 +55,9 @@ print(codes, totals, LinkActivity.objects.aggregate(n=Sum("clicks"))["n"])
 
 def assert_tracking_records_on_sqlite(env, html: str) -> None:
     """The caught mail's pixel, first link and unsubscribe link, answered and counted by the SQLite database."""
-    pixel = re.search(r'src="http://localhost:8000(/t/o/[0-9a-f]{32}\.gif)"', html).group(1)
-    link = re.search(r'href="http://localhost:8000(/t/c/[0-9a-f]{32}/1/)"', html).group(1)
-    unsubscribe = re.search(r'href="http://localhost:8000(/u/[0-9a-f]{32}/)"', html).group(1)
+    pixel = re.search(r'src="http://localhost:8000(/t/o/[0-9a-f]{44}\.gif)"', html).group(1)
+    link = re.search(r'href="http://localhost:8000(/t/c/[0-9a-f]{44}/1/)"', html).group(1)
+    unsubscribe = re.search(r'href="http://localhost:8000(/u/[0-9a-f]{44}/)"', html).group(1)
     output = manage(env, "shell", "-c", f"PATHS = {[pixel, link, unsubscribe]!r}" + TRACKING_SCRIPT)
     assert output.strip().splitlines()[-1] == "[200, 302, 200, 200] {'o': 1, 'c': 1, 'u': 1} 1", output
 

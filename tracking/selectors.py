@@ -10,7 +10,7 @@ from campaigns.models import Message, MessageStatus
 from tracking.machine_activity import EarlierClick
 from tracking.models import Event, EventKind
 
-_TOKEN = re.compile(r"[0-9a-f]{32}")
+_TOKEN = re.compile(r"(?:[0-9a-f]{12})?[0-9a-f]{32}")  # campaigns.snapshot; the 12 in front since 2026-11-27
 # a mail that may have reached its recipient; a token of any other message tracks nothing
 TRACKABLE_STATUSES = (MessageStatus.SENT, MessageStatus.UNKNOWN)
 

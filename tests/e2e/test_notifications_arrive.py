@@ -17,8 +17,8 @@ DESKTOP_CHROME = (
 
 
 def tracked_urls(html: str, base: str) -> tuple[str, str]:
-    pixel = re.search(rf'src="({re.escape(base)}/t/o/[0-9a-f]{{32}}\.gif)"', html).group(1)
-    link = re.search(rf'href="({re.escape(base)}/t/c/[0-9a-f]{{32}}/1/)"', html).group(1)
+    pixel = re.search(rf'src="({re.escape(base)}/t/o/[0-9a-f]{{44}}\.gif)"', html).group(1)
+    link = re.search(rf'href="({re.escape(base)}/t/c/[0-9a-f]{{44}}/1/)"', html).group(1)
     return pixel, link
 
 
