@@ -115,6 +115,15 @@ def test_a_message_that_was_never_sent_tracks_nothing(client, tenant_a, bob, rea
     assert not Event.objects.exists()
 
 
+def test_a_mail_sent_with_a_32_character_token_before_tokens_began_with_the_time_still_tracks(client, sent_campaign):
+    legacy = "0123456789abcdef" * 2
+    Message.objects.filter(pk=message_of(sent_campaign).pk).update(token=legacy)
+    assert len(token_of(sent_campaign, YAMADA)) == 32
+    response = client.get(f"/t/o/{legacy}.gif", HTTP_USER_AGENT=BROWSER)
+    assert response.status_code == 200
+    assert Event.objects.filter(message=message_of(sent_campaign), kind=EventKind.OPENED).count() == 1
+
+
 # Clicks (K2)
 
 
