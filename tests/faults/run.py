@@ -1,11 +1,11 @@
 """`make faults`: `python -m tests.faults.run [drill ...]` runs the fault drills, one JSON line per result.
 
-Drills (all when none is named): worker_kills, redis_restart, postgres_restart, provider_failures,
-provider_lost_replies, provider_outage, provider_hangs, tracking_postgres_restart, tracking_redis_restart.
-The runner starts a PostgreSQL cluster (initdb into a temporary directory) and a redis-server of its own
-on free ports (FAULTS_PG_PORT, FAULTS_REDIS_PORT to choose), migrates, runs the drills and removes it all;
-the directory with every process's log is kept when a drill fails (or with FAULTS_KEEP=1). The exit
-status is 1 when any drill broke a promise.
+Drills (all when none is named): worker_kills, redis_restart, postgres_restart, postgres_and_workers_crash,
+provider_failures, provider_lost_replies, provider_outage, provider_hangs, tracking_postgres_restart,
+tracking_redis_restart. The runner starts a PostgreSQL cluster (initdb into a temporary directory) and a
+redis-server of its own on free ports (FAULTS_PG_PORT, FAULTS_REDIS_PORT to choose), migrates, runs the
+drills and removes it all; the directory with every process's log is kept when a drill fails (or with
+FAULTS_KEEP=1). The exit status is 1 when any drill broke a promise.
 
 The sweeper's timings are shortened so a crash is mended in seconds, not minutes; each is an
 environment variable of config/settings.py and may be overridden (DRILL_SETTINGS below).
@@ -31,6 +31,7 @@ DRILL_NAMES = (
     "worker_kills",
     "redis_restart",
     "postgres_restart",
+    "postgres_and_workers_crash",
     "provider_failures",
     "provider_lost_replies",
     "provider_outage",
@@ -52,6 +53,7 @@ DRILL_SETTINGS = {
 def drills() -> dict[str, Callable]:
     """Imported after django.setup()."""
     from tests.faults.sending_drills import (
+        drill_postgres_and_workers_crash,
         drill_postgres_restart,
         drill_provider_failures,
         drill_provider_hangs,
@@ -66,6 +68,7 @@ def drills() -> dict[str, Callable]:
         "worker_kills": drill_worker_kills,
         "redis_restart": drill_redis_restart,
         "postgres_restart": drill_postgres_restart,
+        "postgres_and_workers_crash": drill_postgres_and_workers_crash,
         "provider_failures": drill_provider_failures,
         "provider_lost_replies": drill_provider_lost_replies,
         "provider_outage": drill_provider_outage,

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
+
 from tests.faults.catcher import FaultPlan, SmtpServer, smtp_server
 from tests.faults.crew import Crew, crew
 from tests.faults.sending import outcome, problems, sending_campaign, start, wait_for_mails, wait_until_sent
@@ -147,6 +149,33 @@ def drill_provider_outage(stack: Stack) -> dict:
     return _sending_drill(
         stack, "provider_outage", RESTART_RECIPIENTS, RESTART_RATE, NO_FAULTS, _interrupt_provider, max_unknown=0
     )
+
+
+def _crash_database_and_workers(stack: Stack, team: Crew, smtp: SmtpServer, caught_before: int) -> dict:
+    """A power loss of the machine that runs PostgreSQL and the workers (the provider lives on): the
+    database crashes, the workers die before they can write anything again; both come back."""
+    reached = _when_caught(smtp, caught_before + int(RESTART_RECIPIENTS * BREAK_AT_SHARE))
+    at = smtp.handler.total_accepted() - caught_before
+    started = time.monotonic()
+    stack.postgres.stop("immediate")
+    for worker in team.workers:
+        worker.kill()
+    time.sleep(DOWN_SECONDS)
+    stack.postgres.start()
+    for worker in team.workers:
+        worker.start()
+    fault = "pg_ctl stop -m immediate and SIGKILL of every worker, both started again"
+    down = round(time.monotonic() - started, 1)
+    return {"fault": fault, "restarted_at_mail": at, "down_s": down, "reached_break_point": reached}
+
+
+def drill_postgres_and_workers_crash(stack: Stack) -> dict:
+    """Per the send path's design, the batches in flight may end unknown (their unflushed writes are gone),
+    up to a batch per worker; never a second mail."""
+    return _sending_drill(
+        stack, "postgres_and_workers_crash", RESTART_RECIPIENTS, RESTART_RATE, NO_FAULTS,
+        _crash_database_and_workers, max_unknown=WORKERS * settings.SENDING_BATCH_SIZE,
+    )  # fmt: skip
 
 
 def drill_postgres_restart(stack: Stack) -> Iterator[dict]:
