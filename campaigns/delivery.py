@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import Error as DatabaseError  # PEP 249's base class: a closed connection is an InterfaceError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -305,8 +305,9 @@ def deliver_batch(campaign_id: int) -> BatchOutcome:
         return BatchOutcome(more_work=True, retry_in=grant.wait_seconds)
     claim, messages = claim_batch(campaign, grant.granted)
     if not messages:
-        finish_if_done(campaign_id)
-        return BatchOutcome(more_work=False)
+        if finish_if_done(campaign_id):
+            return BatchOutcome(more_work=False)
+        return _come_back_for_retries(campaign_id)
     log = HandOverLog(claim)
     try:
         with _one_wal_flush(campaign_id):
@@ -318,6 +319,17 @@ def deliver_batch(campaign_id: int) -> BatchOutcome:
         raise
     finish_if_done(campaign_id)
     return BatchOutcome(more_work=True)
+
+
+def _come_back_for_retries(campaign_id: int) -> BatchOutcome:
+    """Nothing due now: if retries wait, the chain comes back when the first is due (else it ends; the
+    batches in flight elsewhere finish the campaign), rather than leaving them to the sweeper."""
+    first_due = Message.objects.filter(campaign_id=campaign_id, status=MessageStatus.PENDING).aggregate(
+        first=Min("next_attempt_at")
+    )["first"]
+    if first_due is None:
+        return BatchOutcome(more_work=False)
+    return BatchOutcome(more_work=True, retry_in=max(1.0, (first_due - _now()).total_seconds()))
 
 
 def _deliver_claimed(campaign: Campaign, log: HandOverLog, messages: list[Message], throttle: SendThrottle) -> None:
@@ -371,14 +383,16 @@ def _hand_over_each(
     for position, message in enumerate(_within_domain_rates(log.claim, messages, throttle)):
         if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
             break  # paused or cancelled: the rest goes back to pending
+        # everything that takes time is done before the mark: a worker dying after it leaves `unknown`
+        lead = message.lead
+        rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
+        email = build_email(envelope, rendered, message.email, connection=provider)
+        email.message()  # built once, here; the backend's own call gets the same message
         log.marking = message
         marked = _mark_sending(message, log.claim, sent_before=sent_unrecorded)
         log.marking, sent_unrecorded = None, None
         if not marked:
             continue  # cancelled, or taken over by the sweeper after a stall
-        lead = message.lead
-        rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
-        email = build_email(envelope, rendered, message.email, connection=provider)
         try:
             provider_message_id = _hand_over(email)
         except Exception as error:  # every provider error is recorded on the message

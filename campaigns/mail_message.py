@@ -44,13 +44,18 @@ class CampaignEmail(EmailMultiAlternatives):
     """Django's message, serialised faster: the policy above, and a random boundary chosen here instead of
     the generator's (which compiles a regular expression per message to search the parts for its own)."""
 
+    _built = None
+
     def message(self):
-        message = super().message()
-        message.policy = PLAIN_HEADERS_AS_IS
-        if message.is_multipart():
-            # 128 random bits after "=_": no part of ours can contain it (quoted-printable never writes "=_")
-            message.set_boundary(f"=_{secrets.token_hex(16)}")
-        return message
+        """Built once: the sender builds it before marking the mail as being handed over, the backend reuses it."""
+        if self._built is None:
+            message = super().message()
+            message.policy = PLAIN_HEADERS_AS_IS
+            if message.is_multipart():
+                # 128 random bits after "=_": no part of ours can contain it (quoted-printable never writes "=_")
+                message.set_boundary(f"=_{secrets.token_hex(16)}")
+            self._built = message
+        return self._built
 
 
 @dataclass(frozen=True)

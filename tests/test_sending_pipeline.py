@@ -217,6 +217,20 @@ def test_a_mail_whose_answer_was_lost_after_it_went_out_is_unknown_and_never_sen
     assert campaign.status == CampaignStatus.SENT
 
 
+def test_a_chain_with_nothing_due_comes_back_when_the_first_retry_is(
+    tenant_a, bob, it_list, refusing_mail_server, settings
+):
+    settings.SENDING_RETRY_BASE_SECONDS = 30
+    factories.make_lead(tenant_a, email="busy@kaisha.example", industry="IT")
+    campaign = started(tenant_a, bob, it_list)
+    assert delivery.deliver_batch(campaign.pk).more_work  # refused with 451: a retry in 30 s
+    waiting = delivery.deliver_batch(campaign.pk)  # nothing due now
+    assert waiting.more_work and 25 < waiting.retry_in <= 30  # not left for the sweeper
+    Message.objects.filter(campaign=campaign).update(next_attempt_at=timezone.now())
+    delivery.deliver_batch(campaign.pk)
+    assert Message.objects.get(campaign=campaign).attempts == 2
+
+
 def test_temporary_errors_give_up_after_the_cap(tenant_a, bob, it_list, refusing_mail_server, settings):
     settings.SENDING_MAX_ATTEMPTS = 2
     factories.make_lead(tenant_a, email="busy@kaisha.example", industry="IT")
