@@ -4,7 +4,8 @@ Data: 1,000,000 generated Japanese B2B leads (leads.demo_data: 200 company domai
 every 40 leads, an address shared by two leads every 75) in one tenant, loaded with COPY; 0.2 % of the
 addresses are not deliverable and 3 % are on the tenant's suppression list. Another tenant holds
 5,000 leads, so the tenant condition has something to leave out. The tables are VACUUM ANALYZEd after
-loading, as autovacuum does in production. No tags (the list's filter does not use them).
+loading, as autovacuum does in production, and a CHECKPOINT writes the load back to disk, as the database
+does within minutes (else the snapshot pays for the load's checkpoint and the full pages it then logs). No tags (the list's filter does not use them).
 
 Figures:
 - load_1m_leads_copy: how long loading took (not a goal; it tells how much of the module's time is set-up).
@@ -233,6 +234,8 @@ def run() -> Iterator[dict]:
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
         # rows earlier modules deleted would count in the sizes reported below; the table holds no live rows here
         cursor.execute(f"VACUUM FULL {Message._meta.db_table}")
+        # the load's own write-back, which a database in steady state has long done, is not the snapshot's cost
+        cursor.execute("CHECKPOINT")
     vacuum_s = time.perf_counter() - started
     yield {
         "figure": "load_1m_leads_copy",
