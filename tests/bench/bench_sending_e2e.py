@@ -175,8 +175,10 @@ def own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def send_and_wait(campaign: Campaign, workers: list[WorkerProcess]) -> tuple[Campaign, float]:
-    """request_send, then poll until the campaign is sent; (the campaign, seconds waited)."""
+def send_and_wait(
+    campaign: Campaign, workers: list[WorkerProcess], timeout: float = SEND_TIMEOUT
+) -> tuple[Campaign, float]:
+    """request_send, then poll until the campaign is sent (or `timeout` seconds); (the campaign, seconds waited)."""
     started = time.perf_counter()
     services.request_send(campaign)  # not in a transaction: the start task is queued at once
     while True:
@@ -188,7 +190,7 @@ def send_and_wait(campaign: Campaign, workers: list[WorkerProcess]) -> tuple[Cam
         if status not in (CampaignStatus.QUEUED, CampaignStatus.SENDING):
             raise RuntimeError(f"the campaign is {status}: {campaign.status_note}")
         stopped = [worker for worker in workers if not worker.is_running]
-        if stopped or time.perf_counter() - started > SEND_TIMEOUT:
+        if stopped or time.perf_counter() - started > timeout:
             logs = "\n".join(worker.log_tail() for worker in workers)
             raise RuntimeError(f"the campaign is still {status} after {time.perf_counter() - started:.0f} s\n{logs}")
         time.sleep(0.1)

@@ -5,7 +5,8 @@ every 40 leads, an address shared by two leads every 75) in one tenant, loaded w
 addresses are not deliverable and 3 % are on the tenant's suppression list. Another tenant holds
 5,000 leads, so the tenant condition has something to leave out. The tables are VACUUM ANALYZEd after
 loading, as autovacuum does in production, and a CHECKPOINT writes the load back to disk, as the database
-does within minutes (else the snapshot pays for the load's checkpoint and the full pages it then logs). No tags (the list's filter does not use them).
+does within minutes (else the snapshot pays for the load's checkpoint and the full pages it then logs).
+No tags (the list's filter does not use them).
 
 Figures:
 - load_1m_leads_copy: how long loading took (not a goal; it tells how much of the module's time is set-up).
