@@ -368,6 +368,21 @@ def _within_domain_rates(claim: str, messages: list[Message], throttle: SendThro
     return [message for message in messages if message.pk in allowed]
 
 
+def _built_email(compiled: CompiledCampaign, envelope: Envelope, message: Message, provider):
+    lead = message.lead
+    rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
+    email = build_email(envelope, rendered, message.email, connection=provider)
+    email.message()  # built once, here; the backend's own call gets the same message
+    return email
+
+
+def _fail_unbuilt(message: Message, error: Exception) -> None:
+    reason = f"the mail could not be built: {type(error).__name__}: {error}"[:2000]
+    Message.objects.filter(pk=message.pk, status=MessageStatus.CLAIMED).update(
+        status=MessageStatus.FAILED, error=reason, claim=""
+    )
+
+
 def _hand_over_each(
     campaign: Campaign,
     log: HandOverLog,
@@ -384,10 +399,11 @@ def _hand_over_each(
         if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
             break  # paused or cancelled: the rest goes back to pending
         # everything that takes time is done before the mark: a worker dying after it leaves `unknown`
-        lead = message.lead
-        rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
-        email = build_email(envelope, rendered, message.email, connection=provider)
-        email.message()  # built once, here; the backend's own call gets the same message
+        try:
+            email = _built_email(compiled, envelope, message, provider)
+        except Exception as error:  # a mail that cannot be built would fail every retry as well
+            _fail_unbuilt(message, error)
+            continue
         log.marking = message
         marked = _mark_sending(message, log.claim, sent_before=sent_unrecorded)
         log.marking, sent_unrecorded = None, None

@@ -231,6 +231,29 @@ def test_a_chain_with_nothing_due_comes_back_when_the_first_retry_is(
     assert Message.objects.get(campaign=campaign).attempts == 2
 
 
+def test_a_mail_that_cannot_be_built_fails_with_the_reason_and_the_rest_go_out(
+    tenant_a, bob, it_list, mail_catcher, monkeypatch
+):
+    people(tenant_a, 3)
+    campaign = started(tenant_a, bob, it_list)
+    real_build = delivery.build_email
+
+    def build_or_break(envelope, rendered, to, **kwargs):
+        if to == "person1@kaisha.example":
+            raise ValueError("a header the mail library refuses")
+        return real_build(envelope, rendered, to, **kwargs)
+
+    monkeypatch.setattr(delivery, "build_email", build_or_break)
+    run_until_idle(campaign)
+    broken = Message.objects.get(campaign=campaign, email="person1@kaisha.example")
+    assert broken.status == MessageStatus.FAILED and "could not be built" in broken.error
+    assert "header the mail library refuses" in broken.error
+    assert statuses(campaign) == {"sent": 2, "failed": 1}
+    assert len(mail_catcher.wait_for(2)) == 2
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+
+
 def test_temporary_errors_give_up_after_the_cap(tenant_a, bob, it_list, refusing_mail_server, settings):
     settings.SENDING_MAX_ATTEMPTS = 2
     factories.make_lead(tenant_a, email="busy@kaisha.example", industry="IT")
