@@ -73,18 +73,24 @@ def cutting_backend(settings):
     return DatabaseCuttingBackend
 
 
-def test_a_connection_lost_mid_batch_sends_nobody_twice_and_loses_nobody(tenant_a, bob, cutting_backend):
-    make_ready_to_send(tenant_a)
-    tenant_a.send_rate_per_second = 1000
-    tenant_a.save()
-    for n in range(RECIPIENTS):
-        factories.make_lead(tenant_a, email=f"p{n}@kaisha.example", industry="IT")
+def sending_campaign(tenant, owner, recipients: int):
+    """A started campaign to `recipients` leads (p0@ ... of one company), its batches not yet sent."""
+    make_ready_to_send(tenant)
+    tenant.send_rate_per_second = 1000
+    tenant.save()
+    for n in range(recipients):
+        factories.make_lead(tenant, email=f"p{n}@kaisha.example", industry="IT")
     lead_list = factories.make_lead_list(
-        tenant_a, name="IT", filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]}
+        tenant, name="IT", filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]}
     )
-    campaign = make_campaign(tenant_a, bob, lead_list=lead_list)
+    campaign = make_campaign(tenant, owner, lead_list=lead_list)
     services.request_send(campaign)
     services.start_sending(campaign.pk)
+    return campaign
+
+
+def test_a_connection_lost_mid_batch_sends_nobody_twice_and_loses_nobody(tenant_a, bob, cutting_backend):
+    campaign = sending_campaign(tenant_a, bob, RECIPIENTS)
 
     delivery.deliver_batch(campaign.pk)  # the cut happens in here, and the worker recovers
 
@@ -106,15 +112,7 @@ def test_a_connection_lost_mid_batch_sends_nobody_twice_and_loses_nobody(tenant_
 def test_a_dead_workers_claim_from_before_a_database_restart_is_never_sent_again(tenant_a, bob, settings):
     """The worker died too, so nobody knows what of its batch was handed over: unknown, never pending."""
     settings.SENDING_CLAIM_TIMEOUT = 1
-    make_ready_to_send(tenant_a)
-    for n in range(3):
-        factories.make_lead(tenant_a, email=f"p{n}@kaisha.example", industry="IT")
-    lead_list = factories.make_lead_list(
-        tenant_a, name="IT", filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]}
-    )
-    campaign = make_campaign(tenant_a, bob, lead_list=lead_list)
-    services.request_send(campaign)
-    services.start_sending(campaign.pk)
+    campaign = sending_campaign(tenant_a, bob, 3)
     _claim, messages = delivery.claim_batch(campaign, 3)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_postmaster_start_time()")

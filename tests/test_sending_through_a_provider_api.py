@@ -74,15 +74,23 @@ def postmark_api(settings):
     server.shutdown()
 
 
-def test_provider_ids_retries_and_permanent_refusals(postmark_api, tenant_a, bob):
-    make_ready_to_send(tenant_a)
-    for email in ("ok@kaisha.example", "busy@kaisha.example", "limited@kaisha.example", "inactive@kaisha.example"):
-        factories.make_lead(tenant_a, email=email, industry="IT")
-    lead_list = factories.make_lead_list(tenant_a, filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]})
-    campaign = make_campaign(tenant_a, bob, lead_list=lead_list)
+def sent_to(tenant, owner, *addresses: str) -> Campaign:
+    """A campaign to these addresses, sent in this process until nothing is left to do."""
+    make_ready_to_send(tenant)
+    for email in addresses:
+        factories.make_lead(tenant, email=email, industry="IT")
+    lead_list = factories.make_lead_list(tenant, filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]})
+    campaign = make_campaign(tenant, owner, lead_list=lead_list)
     services.request_send(campaign)
     services.start_sending(campaign.pk)
     run_until_idle(campaign)
+    return campaign
+
+
+def test_provider_ids_retries_and_permanent_refusals(postmark_api, tenant_a, bob):
+    campaign = sent_to(
+        tenant_a, bob, "ok@kaisha.example", "busy@kaisha.example", "limited@kaisha.example", "inactive@kaisha.example"
+    )
 
     messages = {message.email: message for message in Message.objects.filter(campaign=campaign)}
     for address in ("ok@kaisha.example", "busy@kaisha.example", "limited@kaisha.example"):
@@ -107,14 +115,7 @@ def test_a_provider_that_took_the_mail_but_answered_too_late_is_not_sent_to_agai
     postmark_api, tenant_a, bob, settings
 ):
     settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": SLOW_ANSWER_SECONDS / 4}
-    make_ready_to_send(tenant_a)
-    for email in ("slow@kaisha.example", "ok@kaisha.example"):
-        factories.make_lead(tenant_a, email=email, industry="IT")
-    lead_list = factories.make_lead_list(tenant_a, filter={"all": [{"field": "industry", "op": "eq", "value": "IT"}]})
-    campaign = make_campaign(tenant_a, bob, lead_list=lead_list)
-    services.request_send(campaign)
-    services.start_sending(campaign.pk)
-    run_until_idle(campaign)
+    campaign = sent_to(tenant_a, bob, "slow@kaisha.example", "ok@kaisha.example")
 
     slow = Message.objects.get(campaign=campaign, email="slow@kaisha.example")
     assert slow.status == MessageStatus.UNKNOWN and slow.attempts == 1
