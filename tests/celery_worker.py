@@ -110,6 +110,20 @@ def _apply(env: dict[str, str], overrides: Mapping[str, str | None]) -> None:
             env[key] = str(value)
 
 
+def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
+    """TERM to the process group (graceful), KILL after `timeout` (for a process started in its own group)."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout)
+
+
 def live_processes_in_group(pgid: int) -> list[int]:
     """Pids of the live (not zombie) processes of a process group."""
     proc = Path("/proc")

@@ -88,7 +88,7 @@ from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
 from leads.models import LeadList
 from tests.bench.bench_sending_e2e import cpu_seconds
 from tests.campaign_world import make_campaign, make_ready_to_send
-from tests.celery_worker import APPLICATION_NAME, _end_worker_db_sessions, worker_database_url
+from tests.celery_worker import APPLICATION_NAME, _end_worker_db_sessions, stop_process_group, worker_database_url
 from tracking.models import CampaignActivity, Event, LinkActivity
 
 MESSAGES = int(os.environ.get("BENCH_TRACKING_MESSAGES", "50000"))
@@ -106,7 +106,6 @@ READY_TIMEOUT = 30
 PR_SET_PDEATHSIG = 1
 QUIET_CORES = 0.3  # before each run, wait for the machine to be this idle (other processes' cores) ...
 QUIET_TIMEOUT = float(os.environ.get("BENCH_TRACKING_QUIET_TIMEOUT", "120"))  # ... for at most this long
-STOP_TIMEOUT = 10
 WRK = "/usr/bin/wrk"
 LUA_SCRIPT = Path(__file__).with_name("tracking_load.lua")
 LINKS = ("https://alpha.example/product", "https://alpha.example/seminar?id=7", "https://alpha.example/contact")
@@ -275,7 +274,7 @@ def gunicorn(log_dir: Path, *, conn_max_age: int) -> Iterator[Server]:
         _wait_ready(server)
         yield server
     finally:
-        _stop(process)
+        stop_process_group(process)
         _end_worker_db_sessions()
 
 
@@ -296,20 +295,6 @@ def _wait_ready(server: Server) -> None:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer /healthz within {READY_TIMEOUT} s\n{server.log_tail()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """TERM to the process group (graceful), KILL after STOP_TIMEOUT."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
 
 
 # The load

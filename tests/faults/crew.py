@@ -8,8 +8,6 @@ SENDING_SWEEP_SECONDS (the drills shorten it and the timeouts it applies; see ru
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.celery_worker import STOP_TIMEOUT, WorkerProcess
+from tests.celery_worker import STOP_TIMEOUT, WorkerProcess, stop_process_group
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 
@@ -60,17 +58,6 @@ def start_beat(env: Mapping[str, str], log_dir: Path) -> subprocess.Popen:
         )
 
 
-def _stop_beat(beat: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(beat.pid, signal.SIGTERM)
-    try:
-        beat.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(beat.pid, signal.SIGKILL)
-        beat.wait()
-
-
 @contextlib.contextmanager
 def crew(env: Mapping[str, str], log_dir: Path, workers: int = 2) -> Iterator[Crew]:
     """`workers` worker processes (prefork, concurrency 1) and beat, running; all stopped at the end."""
@@ -87,4 +74,4 @@ def crew(env: Mapping[str, str], log_dir: Path, workers: int = 2) -> Iterator[Cr
         deadline = time.monotonic() + STOP_TIMEOUT
         for worker in team:
             worker._wait_stopped(max(0.0, deadline - time.monotonic()))
-        _stop_beat(beat)
+        stop_process_group(beat)
