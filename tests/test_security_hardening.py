@@ -4,6 +4,8 @@ endpoints, production settings that pass `check --deploy`, and Django's password
 import os
 import subprocess
 import sys
+import time
+import uuid
 
 import pytest
 from django.conf import settings as django_settings
@@ -83,8 +85,24 @@ def test_no_page_template_has_an_inline_script():
     assert offenders == []
 
 
-def test_the_tracking_endpoints_refuse_a_flood_from_one_address(sent_campaign, settings):
+@pytest.fixture(params=["locmem", "redis"])
+def request_counts(request, settings):
+    """Per-IP counts in the per-test memory cache, or in the real Redis as in production (its own key prefix)."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": django_settings.REDIS_URL,
+                "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            }
+        }
+    return request.param
+
+
+def test_the_tracking_endpoints_refuse_a_flood_from_one_address(sent_campaign, settings, request_counts, monkeypatch):
     settings.TRACKING_REQUESTS_PER_IP_PER_MINUTE = 3
+    minute = int(time.time() // 60)
+    monkeypatch.setattr("tracking.rate_limits.time.time", lambda: minute * 60 + 1.0)  # no new minute mid-test
     token = token_of(sent_campaign, "yamada@aozora.example")
     flood, reader = Client(REMOTE_ADDR="203.0.113.9"), Client(REMOTE_ADDR="198.51.100.3")
     answers = [flood.get(f"/t/o/{token}.gif", HTTP_USER_AGENT=BROWSER).status_code for _ in range(5)]
@@ -94,6 +112,11 @@ def test_the_tracking_endpoints_refuse_a_flood_from_one_address(sent_campaign, s
     from tracking.models import Event
 
     assert Event.objects.count() == 4  # the refused ones recorded nothing
+    if request_counts == "redis":  # each minute's count ends by itself
+        from django.core.cache import cache
+
+        key = cache.make_and_validate_key(f"rate:tracking:203.0.113.9:{minute}")
+        assert 60 <= cache._cache.get_client().ttl(key) <= 120
 
 
 def test_the_webhooks_refuse_a_flood_from_one_address(settings):
