@@ -56,6 +56,20 @@ def test_a_successful_sign_in_clears_the_count(client, bob, settings):
     assert sign_in(client, bob.email, PASSWORD).status_code == 302
 
 
+def test_signing_in_works_while_redis_is_away(client, bob, settings):
+    """The failure counts live in Redis; while it cannot be reached the password alone decides, never a 500."""
+    from tests.faults.servers import free_port
+
+    location = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens there
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
+
+    wrong = sign_in(client, bob.email, "wrong")
+    assert wrong.status_code == 200 and wrong.context["form"].errors
+    right = sign_in(client, bob.email, PASSWORD)
+    assert right.status_code == 302
+    assert client.get("/campaigns/").status_code == 200
+
+
 def test_pages_carry_a_csp_without_inline_scripts_and_the_security_headers(bob_client):
     response = bob_client.get("/leads/")
     policy = response["Content-Security-Policy"]
