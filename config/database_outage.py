@@ -13,17 +13,19 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
-DETAIL = "The service is briefly unavailable. Please try again shortly."
 
 
 def outage_response(request: HttpRequest) -> HttpResponse:
+    """In the request's language (Japanese unless chosen otherwise): LanguageCookieMiddleware is around it."""
+    detail = gettext("The service is briefly unavailable. Please try again shortly.")
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": DETAIL, "code": "service_unavailable"}, status=503)
+        response: HttpResponse = JsonResponse({"detail": detail, "code": "service_unavailable"}, status=503)
     else:
-        response = HttpResponse(DETAIL + "\n", status=503, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(detail + "\n", status=503, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

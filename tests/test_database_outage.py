@@ -54,6 +54,7 @@ def test_tracking_links_answer_503_while_the_database_is_down(sent_campaign, web
         response = web.get(url)
     _assert_retry_later(response)
     assert response["Content-Type"].startswith("text/plain")
+    assert "しばらくしてから" in response.content.decode()  # in Japanese, as every page
     assert web.get(url).status_code in (200, 302)  # the next request connects again
 
 
@@ -62,6 +63,7 @@ def test_api_answers_json_503_while_the_database_is_down(alice_api, database_unr
         response = alice_api.get("/api/v1/leads/")
     _assert_retry_later(response)
     assert response.json()["code"] == "service_unavailable"
+    assert "しばらくしてから" in response.json()["detail"]
 
 
 def test_other_errors_are_still_500(web, monkeypatch):
