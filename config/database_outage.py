@@ -3,17 +3,20 @@
 503 with Retry-After says "try again": mail clients and image proxies retry a tracking pixel, a load
 balancer does not count it as a bug, and an API client gets JSON as for every other error. Nothing was
 recorded for such a request, so no success is ever answered without its write. Django closes the broken
-connection at the end of the request; the next request connects anew.
+connection at the end of the request; the next request connects anew. The middleware answers for views;
+handler500 (server_error below) for a middleware before them that met the outage reading the session or user.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -45,3 +48,15 @@ class DatabaseOutageMiddleware:
             return None
         logger.warning("database unavailable, answered 503 to %s %s: %s", request.method, request.path, exception)
         return outage_response(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A middleware that reads the session or the signed-in user before any view runs meets the
+    outage there, where no process_exception sees it: Django calls this view, still inside its except block."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        logger.warning(
+            "database unavailable before the view, answered 503 to %s %s: %s", request.method, request.path, error
+        )
+        return outage_response(request)
+    return defaults.server_error(request)

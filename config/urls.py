@@ -7,6 +7,8 @@ from accounts.api_errors import api_not_found
 from campaigns import views as campaign_views
 from config.health import healthz
 
+handler500 = "config.database_outage.server_error"  # a database outage met by a middleware answers 503 too
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),  # liveness: no database, no session
     path("", RedirectView.as_view(pattern_name="leads:index", permanent=False)),

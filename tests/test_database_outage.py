@@ -66,6 +66,17 @@ def test_api_answers_json_503_while_the_database_is_down(alice_api, database_unr
     assert "しばらくしてから" in response.json()["detail"]
 
 
+def test_a_signed_in_page_answers_503_when_the_session_cannot_be_read(bob, database_unreachable):
+    """The session and the user are read by middleware, before any view: the outage is met there."""
+    page = Client(raise_request_exception=False)
+    page.force_login(bob)
+    with database_unreachable():
+        response = page.get("/campaigns/")
+    _assert_retry_later(response)
+    assert "しばらくしてから" in response.content.decode()
+    assert page.get("/campaigns/").status_code == 200  # the next request connects again
+
+
 def test_other_errors_are_still_500(web, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug, not an outage")
