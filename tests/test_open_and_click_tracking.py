@@ -1,5 +1,8 @@
 """The open pixel (K1) and the click redirect (K2): what they record, and everything they refuse."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -201,6 +204,40 @@ def test_every_link_followed_at_once_is_a_machine(client, sent_campaign):
     reasons = list(Event.objects.order_by("id").values_list("machine_reason", flat=True))
     assert reasons == ["", "all_links_at_once"]
     assert link_counts(sent_campaign) == {1: (1, 1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_links_followed_at_the_same_moment_are_classified_one_after_the_other(sent_campaign, monkeypatch):
+    """A scanner fetches both links in parallel. The click locks its message while it reads the earlier
+    clicks and writes, so the second sees the first; the pause keeps both in flight together."""
+    from django.db import connection
+    from django.test import Client
+
+    import tracking.services
+
+    classify = tracking.services.click_machine_reason
+
+    def slowly(*args, **kwargs):
+        time.sleep(0.3)
+        return classify(*args, **kwargs)
+
+    monkeypatch.setattr(tracking.services, "click_machine_reason", slowly)
+    token = token_of(sent_campaign, YAMADA)
+    start = threading.Barrier(2)
+
+    def follow(link_number: int) -> int:
+        try:
+            start.wait()
+            return Client().get(f"/t/c/{token}/{link_number}/", HTTP_USER_AGENT=BROWSER).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(follow, [1, 2]))
+
+    assert answers == [302, 302]
+    reasons = sorted(Event.objects.filter(kind=EventKind.CLICKED).values_list("machine_reason", flat=True))
+    assert reasons == ["", "all_links_at_once"]
 
 
 def test_a_click_seconds_after_sending_is_a_scanner_at_the_receiving_server(client, sent_campaign):

@@ -60,6 +60,8 @@ def record_click(token: str, link_number: int, facts: RequestFacts) -> tuple[Tra
         if destination is None and link_number != HONEYPOT_LINK_NUMBER:
             return None
         now = timezone.now()
+        # a statement of its own, after the lock: folded into the locking SELECT it would read the events as
+        # of that statement's start, without the click it waited for (test: "...at the same moment...")
         earlier = earlier_clicks(message.id)
         reason = click_machine_reason(
             facts, link_number=link_number, sent_at=message.sent_at, earlier_clicks=earlier, now=now
