@@ -17,7 +17,7 @@ from functools import wraps
 from weakref import WeakKeyDictionary
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from redis import RedisError
@@ -56,11 +56,11 @@ def _count(scope: str, ip: str) -> int:
     if isinstance(backend, RedisCache):
         return int(_count_script(backend)(keys=[backend.make_and_validate_key(key)], args=[WINDOW_SECONDS * 2]))
     try:
-        return cache.incr(key)
+        return backend.incr(key)
     except ValueError:  # the window's first request
-        if cache.add(key, 1, timeout=WINDOW_SECONDS * 2):
+        if backend.add(key, 1, timeout=WINDOW_SECONDS * 2):
             return 1
-        return cache.incr(key)
+        return backend.incr(key)
 
 
 def _over_limit(scope: str, ip: str, limit: int) -> bool:
