@@ -123,9 +123,11 @@ _MARK_SENDING_SQL = (
     f"UPDATE {Message._meta.db_table} SET status = %s, attempts = attempts + 1, claimed_at = %s "  # noqa: S608
     "WHERE id = %s AND status = %s AND claim = %s"
 )
+# what a mail the provider took records: the fields of _sent_fields, in this order
+_SENT_COLUMNS = ("status", "sent_at", "delivered_at", "provider_message_id", "error", "claim")
 _RECORD_SENT_SQL = (
-    f"UPDATE {Message._meta.db_table} SET status = %s, sent_at = %s, delivered_at = %s, "  # noqa: S608
-    "provider_message_id = %s, error = '', claim = '' WHERE id = %s AND status = %s"
+    f"UPDATE {Message._meta.db_table} SET {', '.join(f'{column} = %s' for column in _SENT_COLUMNS)} "  # noqa: S608
+    "WHERE id = %s AND status = %s"
 )
 
 
@@ -150,10 +152,21 @@ def _mark_sending(message: Message, claim: str, *, sent_before: SentMail | None 
         return cursor.rowcount == 1  # of the last statement: this mail's mark
 
 
-def _record_sent_params(message: Message, provider_message_id: str, delivered: bool) -> list:
+def _sent_fields(provider_message_id: str, delivered: bool) -> dict:
     now = _now()
-    delivered_at = now if delivered else None
-    return [MessageStatus.SENT, now, delivered_at, provider_message_id[:255], message.pk, MessageStatus.SENDING]
+    return {
+        "status": MessageStatus.SENT,
+        "sent_at": now,
+        "delivered_at": now if delivered else None,
+        "provider_message_id": provider_message_id[:255],
+        "error": "",
+        "claim": "",
+    }
+
+
+def _record_sent_params(message: Message, provider_message_id: str, delivered: bool) -> list:
+    fields = _sent_fields(provider_message_id, delivered)
+    return [*(fields[column] for column in _SENT_COLUMNS), message.pk, MessageStatus.SENDING]
 
 
 def _record_sent(message: Message, provider_message_id: str, delivered: bool) -> None:
@@ -219,15 +232,8 @@ class HandOverLog:
         unrecorded = (MessageStatus.CLAIMED, MessageStatus.SENDING)
         with transaction.atomic():
             for message, provider_message_id, delivered in self.sent:
-                now = _now()
                 Message.objects.filter(pk=message.pk, claim=self.claim, status__in=unrecorded).update(
-                    status=MessageStatus.SENT,
-                    attempts=message.attempts + 1,
-                    sent_at=now,
-                    delivered_at=now if delivered else None,
-                    provider_message_id=provider_message_id[:255],
-                    error="",
-                    claim="",
+                    **_sent_fields(provider_message_id, delivered), attempts=message.attempts + 1
                 )
             for message, problem in self.failed:
                 Message.objects.filter(pk=message.pk, claim=self.claim, status__in=unrecorded).update(

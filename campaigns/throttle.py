@@ -145,8 +145,7 @@ class RedisTokenBuckets:
         _check(rate_per_second, burst, wanted)
         if wanted == 0:
             return Grant(0, 0.0)
-        now_arg = "" if now is None else str(round(now * MICROSECONDS))
-        args = [repr(float(rate_per_second)), burst, wanted, now_arg]
+        args = _script_args(rate_per_second, burst, wanted, now)
         return _grant(self.script(keys=[key], args=args, client=self.client))
 
     def take_many(self, requests: list[TakeRequest]) -> list[Grant]:
@@ -156,10 +155,15 @@ class RedisTokenBuckets:
         for key, rate_per_second, burst, wanted in requests:
             _check(rate_per_second, burst, wanted)
             if wanted:
-                self.script(keys=[key], args=[repr(float(rate_per_second)), burst, wanted, ""], client=pipeline)
+                self.script(keys=[key], args=_script_args(rate_per_second, burst, wanted), client=pipeline)
                 asked.append(key)
         answers = iter(pipeline.execute() if asked else [])
         return [_grant(next(answers)) if wanted else Grant(0, 0.0) for _key, _rate, _burst, wanted in requests]
+
+
+def _script_args(rate_per_second: float, burst: int, wanted: int, now: float | None = None) -> list:
+    now_arg = "" if now is None else str(round(now * MICROSECONDS))  # empty: Redis server time
+    return [repr(float(rate_per_second)), burst, wanted, now_arg]
 
 
 def _grant(answer: list) -> Grant:
@@ -259,9 +263,8 @@ class SendThrottle:
         return self.buckets.take(tenant_key(self.tenant_id), self.tenant_rate, burst_for(self.tenant_rate), wanted)
 
     def take_for_domain(self, domain: str, wanted: int = 1) -> Grant:
-        """How many of `wanted` mails of this tenant to `domain` may go out now (one call per domain and batch)."""
-        key = domain_key(self.tenant_id, domain)
-        return self.buckets.take(key, self.domain_rate, burst_for(self.domain_rate), wanted)
+        """How many of `wanted` mails of this tenant to `domain` may go out now."""
+        return self.take_for_domains({domain: wanted})[domain]
 
     def take_for_domains(self, wanted: dict[str, int]) -> dict[str, Grant]:
         """`take_for_domain` for every domain of a batch at once (one Redis round trip)."""
