@@ -39,13 +39,14 @@ from django.utils import timezone
 
 from campaigns.mail_message import Envelope, build_email
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus
+from campaigns.overlapped_statements import OverlappedStatement
 from campaigns.provider_errors import ProviderError, classify
 from campaigns.rendering import CompiledCampaign, Recipient, compile_campaign_mail
 from campaigns.selectors import IN_FLIGHT_STATUSES, final_outcome_counts
 from campaigns.throttle import SendThrottle, redis_client
 from leads.models import Suppression
 
-STATUS_CHECK_EVERY = 20  # messages between looks at the campaign's state (pause / cancel take effect this fast)
+STATUS_CHECK_SECONDS = 0.2  # between looks at the campaign's state: pause and cancel take effect this fast
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,18 @@ class BatchOutcome:
 
 def _now():
     return timezone.now()
+
+
+# what the rest of the send path reads of a claimed message and its lead (rendering, checks, outcomes)
+_FIELDS_A_BATCH_USES = (
+    "email",
+    "email_normalized",
+    "token",
+    "attempts",
+    "lead__company_name",
+    "lead__last_name",
+    "lead__first_name",
+)
 
 
 def claim_batch(campaign: Campaign, size: int) -> tuple[str, list[Message]]:
@@ -80,7 +93,8 @@ def claim_batch(campaign: Campaign, size: int) -> tuple[str, list[Message]]:
         Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=_now())  # same commit: one WAL flush
     try:
         # read back by primary key: `claim` has no index of its own
-        return claim, list(Message.objects.filter(id__in=ids, claim=claim).select_related("lead").order_by("id"))
+        claimed = Message.objects.filter(id__in=ids, claim=claim).select_related("lead").only(*_FIELDS_A_BATCH_USES)
+        return claim, list(claimed.order_by("id"))
     except DatabaseError as lost:
         _write_again_when_the_database_returns(HandOverLog(claim), lost)  # nothing handed over: all back to pending
         raise
@@ -135,21 +149,24 @@ _RECORD_SENT_SQL = (
 SentMail = tuple[Message, str, bool]
 
 
-def _mark_sending(message: Message, claim: str, *, sent_before: SentMail | None = None) -> bool:
-    """Saved before the provider call: from here on a crash leaves `unknown`, never a second mail.
+def _mark_sending(message: Message, claim: str) -> bool:
+    """Saved before the provider call: from here on a crash leaves `unknown`, never a second mail."""
+    statement = OverlappedStatement()
+    _start_marking(statement, message, claim, sent_before=None)
+    return statement.wait() == 1
 
-    On PostgreSQL the previous mail's "sent" travels in the same round trip and commit (`sent_before`).
-    """
+
+def _start_marking(statement: OverlappedStatement, message: Message, claim: str, *, sent_before: SentMail | None):
+    """Send the "sending" mark without waiting for it. On PostgreSQL the previous mail's "sent" travels in the
+    same round trip and commit (`sent_before`); the row count the statement answers is this mail's mark's."""
     params = [MessageStatus.SENDING, _now(), message.pk, MessageStatus.CLAIMED, claim]
     if sent_before is not None and connection.vendor != "postgresql":
         _record_sent(*sent_before)
         sent_before = None
-    with connection.cursor() as cursor:
-        if sent_before is None:
-            cursor.execute(_MARK_SENDING_SQL, params)
-        else:
-            cursor.execute(f"{_RECORD_SENT_SQL}; {_MARK_SENDING_SQL}", [*_record_sent_params(*sent_before), *params])
-        return cursor.rowcount == 1  # of the last statement: this mail's mark
+    if sent_before is None:
+        statement.start(_MARK_SENDING_SQL, params)
+    else:
+        statement.start(f"{_RECORD_SENT_SQL}; {_MARK_SENDING_SQL}", [*_record_sent_params(*sent_before), *params])
 
 
 def _sent_fields(provider_message_id: str, delivered: bool) -> dict:
@@ -383,9 +400,10 @@ def _built_email(compiled: CompiledCampaign, envelope: Envelope, message: Messag
 
 
 def _fail_unbuilt(message: Message, error: Exception) -> None:
+    """Marked already (the mail is built while the mark is saved) but never handed over: no attempt counted."""
     reason = f"the mail could not be built: {type(error).__name__}: {error}"[:2000]
-    Message.objects.filter(pk=message.pk, status=MessageStatus.CLAIMED).update(
-        status=MessageStatus.FAILED, error=reason, claim=""
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.FAILED, error=reason, claim="", attempts=message.attempts
     )
 
 
@@ -399,35 +417,53 @@ def _hand_over_each(
     provider,
 ) -> SentMail | None:
     """Mark, render, hand over, one mail after the other; the last handed-over mail is returned unrecorded
-    (each mail's "sent" travels with the next mail's mark)."""
+    (each mail's "sent" travels with the next mail's mark).
+
+    The mail is built while its mark is on its way to the database (OverlappedStatement), and handed over
+    only once the mark is saved: a worker dying in between leaves this one mail `unknown`, as it would
+    while handing it over."""
     sent_unrecorded: SentMail | None = None
-    for position, message in enumerate(_within_domain_rates(log.claim, messages, throttle)):
-        if position and position % STATUS_CHECK_EVERY == 0 and not _still_sending(campaign.pk):
-            break  # paused or cancelled: the rest goes back to pending
-        # everything that takes time is done before the mark: a worker dying after it leaves `unknown`
-        try:
-            email = _built_email(compiled, envelope, message, provider)
-        except Exception as error:  # a mail that cannot be built would fail every retry as well
-            _fail_unbuilt(message, error)
-            continue
-        log.marking = message
-        marked = _mark_sending(message, log.claim, sent_before=sent_unrecorded)
-        log.marking, sent_unrecorded = None, None
-        if not marked:
-            continue  # cancelled, or taken over by the sweeper after a stall
-        try:
-            provider_message_id = _hand_over(email)
-        except Exception as error:  # every provider error is recorded on the message
-            problem = classify(error)
-            log.failed.append((message, problem))
-            _record_failure(message, problem)
-            if problem.connection_lost:
-                release(log.claim, delay=retry_delay(1))
-                break
-        else:
-            sent_unrecorded = (message, provider_message_id, campaign.delivered_on_acceptance)
-            log.sent.append(sent_unrecorded)
+    statement = OverlappedStatement()
+    try:
+        next_status_check = time.monotonic() + STATUS_CHECK_SECONDS
+        for message in _within_domain_rates(log.claim, messages, throttle):
+            if time.monotonic() >= next_status_check:
+                if not _still_sending(campaign.pk):
+                    break  # paused or cancelled: the rest goes back to pending
+                next_status_check = time.monotonic() + STATUS_CHECK_SECONDS
+            log.marking = message
+            _start_marking(statement, message, log.claim, sent_before=sent_unrecorded)
+            email, unbuilt = _built_while_marking(compiled, envelope, message, provider)
+            marked = statement.wait() == 1
+            log.marking, sent_unrecorded = None, None
+            if not marked:
+                continue  # cancelled, or taken over by the sweeper after a stall
+            if unbuilt is not None:
+                _fail_unbuilt(message, unbuilt)  # a mail that cannot be built would fail every retry as well
+                continue
+            try:
+                provider_message_id = _hand_over(email)
+            except Exception as error:  # every provider error is recorded on the message
+                problem = classify(error)
+                log.failed.append((message, problem))
+                _record_failure(message, problem)
+                if problem.connection_lost:
+                    release(log.claim, delay=retry_delay(1))
+                    break
+            else:
+                sent_unrecorded = (message, provider_message_id, campaign.delivered_on_acceptance)
+                log.sent.append(sent_unrecorded)
+    finally:
+        statement.abandon()  # only when leaving on an error: the log holds what the statement carried
     return sent_unrecorded
+
+
+def _built_while_marking(compiled: CompiledCampaign, envelope: Envelope, message: Message, provider):
+    """(the mail, None), or (None, why it cannot be built)."""
+    try:
+        return _built_email(compiled, envelope, message, provider), None
+    except Exception as error:  # recorded on the message once its mark is saved
+        return None, error
 
 
 def finish_if_done(campaign_id: int) -> bool:

@@ -241,7 +241,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The send path (campaigns/delivery.py). Timeouts in seconds.
-SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=50)
+SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=200)  # per-batch queries: a fifth of a mail's cost at 50
 SENDING_PARALLEL_BATCHES = env.int("SENDING_PARALLEL_BATCHES", default=4)  # chains of batches per campaign
 SENDING_MAX_ATTEMPTS = env.int("SENDING_MAX_ATTEMPTS", default=6)
 SENDING_RETRY_BASE_SECONDS = env.float("SENDING_RETRY_BASE_SECONDS", default=30.0)

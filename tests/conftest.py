@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from campaigns.overlapped_statements import close_asynchronous_connection
 from tests import factories
 
 # a real SMTP catcher (and one that refuses some recipients), a real Celery worker, campaign builders
@@ -23,6 +24,14 @@ def fresh_cache_per_test(settings, request):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
     }
+
+
+@pytest.fixture(autouse=True)
+def no_second_connection_left_open():
+    """The send path's own connection (campaigns/overlapped_statements.py) is closed after each test that
+    opened one, like Django's: else the test database could not be flushed or dropped under it."""
+    yield
+    close_asynchronous_connection()
 
 
 @pytest.fixture(autouse=True)

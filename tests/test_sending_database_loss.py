@@ -3,7 +3,7 @@
 A batch's per-mail writes skip PostgreSQL's WAL flush (campaigns/delivery.py says why), so a database
 crash may forget them. Here a mail provider double does what such a crash does to the worker, half-way
 through a batch: from another connection it puts the batch's handed-over messages back as they were
-before their writes (what a crash that lost those writes leaves), then cuts the worker's connection.
+before their writes (what a crash that lost those writes leaves), then cuts the worker's connections.
 The worker must write what it handed over again, put the rest back to pending, and the campaign must
 finish with every recipient sent exactly once.
 """
@@ -30,7 +30,7 @@ CUT_AFTER = 7  # mails of the first batch handed over before the database goes
 
 
 class DatabaseCuttingBackend(BaseEmailBackend):
-    """Accepts every mail; after the CUT_AFTER-th, forgets the batch's writes and cuts the worker's connection."""
+    """Accepts every mail; after the CUT_AFTER-th, forgets the batch's writes and cuts the worker's connections."""
 
     received: list[str] = []
     cut = False
@@ -45,7 +45,6 @@ class DatabaseCuttingBackend(BaseEmailBackend):
 
 
 def _forget_the_batch_and_cut_the_worker(address: str) -> None:
-    worker_pid = connection.connection.get_backend_pid()
     claim = Message.objects.get(email=address).claim  # read before the cut, on the worker's own connection
     settings = connection.settings_dict
     other = psycopg2.connect(
@@ -59,7 +58,11 @@ def _forget_the_batch_and_cut_the_worker(address: str) -> None:
             "provider_message_id = '' WHERE email = ANY(%s)",
             [claim, DatabaseCuttingBackend.received],
         )
-        cursor.execute("SELECT pg_terminate_backend(%s)", [worker_pid])
+        # both of the worker's connections: Django's, and the one its per-mail writes go over
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
     other.close()
 
 

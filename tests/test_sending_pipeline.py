@@ -248,6 +248,7 @@ def test_a_mail_that_cannot_be_built_fails_with_the_reason_and_the_rest_go_out(
     broken = Message.objects.get(campaign=campaign, email="person1@kaisha.example")
     assert broken.status == MessageStatus.FAILED and "could not be built" in broken.error
     assert "header the mail library refuses" in broken.error
+    assert broken.attempts == 0  # the provider never saw it
     assert statuses(campaign) == {"sent": 2, "failed": 1}
     assert len(mail_catcher.wait_for(2)) == 2
     campaign.refresh_from_db()

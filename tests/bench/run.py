@@ -22,6 +22,7 @@ def main() -> int:
     from django.test.utils import setup_test_environment
 
     import tests.bench
+    from campaigns.overlapped_statements import close_asynchronous_connection
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
@@ -39,6 +40,7 @@ def main() -> int:
             for figure in module.run():
                 print(json.dumps({"benchmark": module_info.name, **figure}, ensure_ascii=False), flush=True)
     finally:
+        close_asynchronous_connection()  # the send path's second connection, or the database cannot be dropped
         connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0
 

@@ -1,0 +1,118 @@
+"""One statement at a time sent to PostgreSQL now and waited for later, so the worker builds the next mail
+while the database writes the state of this one.
+
+The send path makes one write per mail; done in line, the worker sat idle for the whole round trip and the
+database for the whole rendering. The statement goes over a second connection of the worker process in
+psycopg2's asynchronous mode: `start` sends it and returns at once, `wait` blocks until PostgreSQL answers.
+Every statement commits on its own (asynchronous connections are always in autocommit), with
+synchronous_commit off like the rest of a batch's per-mail writes: the batch's closing durable write
+flushes the WAL past them as well.
+
+Where the second connection would not see the rows (SQLite in the embedded mode, or a caller inside a
+transaction that is not committed yet, as tests are), the statement runs in line on Django's connection
+when it is started, and `wait` returns what it did: the caller's code is the same either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+
+from django.db import connection
+
+_REOPENED_PER_PROCESS: dict[str, object] = {}  # one connection per worker process: {"pid": .., "connection": ..}
+
+
+class OverlappedStatement:
+    """`start(sql, params)`, do other work, `wait()` -> the row count of the statement's last command."""
+
+    def __init__(self) -> None:
+        self._in_line_rowcount: int | None = None
+        self._cursor = None
+
+    def start(self, sql: str, params: list) -> None:
+        if self._cursor is not None or self._in_line_rowcount is not None:
+            raise RuntimeError("a statement is already on its way: wait() for it first")
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                self._in_line_rowcount = cursor.rowcount
+            return
+        with connection.wrap_database_errors:
+            try:
+                self._cursor = _asynchronous_connection().cursor()
+                self._cursor.execute(sql, params)
+            except Exception:
+                self._cursor = None
+                _forget_asynchronous_connection()
+                raise
+
+    def wait(self) -> int:
+        if self._in_line_rowcount is not None:
+            rowcount, self._in_line_rowcount = self._in_line_rowcount, None
+            return rowcount
+        if self._cursor is None:
+            raise RuntimeError("no statement was started")
+        cursor, self._cursor = self._cursor, None
+        with connection.wrap_database_errors:
+            try:
+                _wait_for(cursor.connection)
+            except Exception:
+                _forget_asynchronous_connection()
+                raise
+            return cursor.rowcount
+
+    def abandon(self) -> None:
+        """Leaving early with a statement on its way: wait for it quietly (its outcome is the caller's log's)."""
+        if self._cursor is not None or self._in_line_rowcount is not None:
+            try:
+                self.wait()
+            except Exception:  # the caller handles the error that made it leave; wait() dropped the connection
+                return
+
+
+def _asynchronous_connection():
+    import psycopg2
+
+    current = _REOPENED_PER_PROCESS.get("connection")
+    if current is not None and _REOPENED_PER_PROCESS.get("pid") == os.getpid() and not current.closed:
+        return current
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    opened = psycopg2.connect(**params, async_=True)
+    _wait_for(opened)
+    cursor = opened.cursor()
+    cursor.execute("SET synchronous_commit TO off")
+    _wait_for(opened)
+    # a forked child must not share its parent's socket: it opens its own
+    _REOPENED_PER_PROCESS.update(pid=os.getpid(), connection=opened)
+    return opened
+
+
+def _forget_asynchronous_connection() -> None:
+    current = _REOPENED_PER_PROCESS.pop("connection", None)
+    if current is not None and _REOPENED_PER_PROCESS.get("pid") == os.getpid():
+        with contextlib.suppress(Exception):  # a broken connection may refuse even to close
+            current.close()
+    _REOPENED_PER_PROCESS.pop("pid", None)
+
+
+def close_asynchronous_connection() -> None:
+    """For the end of a worker process or of a test: the next statement opens a new one."""
+    _forget_asynchronous_connection()
+
+
+def _wait_for(asynchronous) -> None:
+    import psycopg2.extensions
+
+    while True:
+        state = asynchronous.poll()
+        if state == psycopg2.extensions.POLL_OK:
+            return
+        if state == psycopg2.extensions.POLL_READ:
+            select.select([asynchronous.fileno()], [], [])
+        elif state == psycopg2.extensions.POLL_WRITE:
+            select.select([], [asynchronous.fileno()], [])
+        else:
+            raise psycopg2.OperationalError(f"unexpected state of an asynchronous connection: {state}")
