@@ -395,7 +395,9 @@ def _built_email(compiled: CompiledCampaign, envelope: Envelope, message: Messag
     lead = message.lead
     rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
     email = build_email(envelope, rendered, message.email, connection=provider)
-    email.message()  # built once, here; the backend's own call gets the same message
+    # built and serialised once, here, while the mail's mark is on its way; the backend gets the same message
+    # (an SMTP backend sends these bytes)
+    email.message().as_bytes(linesep="\r\n")
     return email
 
 

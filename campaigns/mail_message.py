@@ -54,8 +54,23 @@ class CampaignEmail(EmailMultiAlternatives):
             if message.is_multipart():
                 # 128 random bits after "=_": no part of ours can contain it (quoted-printable never writes "=_")
                 message.set_boundary(f"=_{secrets.token_hex(16)}")
+            message.as_bytes = _serialised_once(message.as_bytes)
             self._built = message
         return self._built
+
+
+def _serialised_once(as_bytes):
+    """The message's bytes, made on the first call and handed out again for the same arguments: the sender
+    serialises while the mail's state is being saved, and the SMTP backend sends those bytes."""
+    made: dict[tuple, bytes] = {}
+
+    def serialised(unixfrom: bool = False, linesep: str = "\n") -> bytes:  # Django's MIMEMixin.as_bytes
+        key = (unixfrom, linesep)
+        if key not in made:
+            made[key] = as_bytes(unixfrom=unixfrom, linesep=linesep)
+        return made[key]
+
+    return serialised
 
 
 @dataclass(frozen=True)
