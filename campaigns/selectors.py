@@ -85,12 +85,29 @@ FROM ({classified}{fence}) AS classified
 _COUNTED = ("leads", "invalid", "suppressed", "info", "sendable", "recipients")
 
 
-def _exclusion_counts(lead_list: LeadList, *, distinct_recipients: bool) -> dict[str, int]:
-    classified = classified_leads(lead_list).annotate(
+def leads_with_exclusion_reasons(lead_list: LeadList) -> QuerySet[Lead]:
+    """The list's leads, each with the booleans the exclusion counts read: deliverable, suppressed, info."""
+    return classified_leads(lead_list).annotate(
         deliverable=ExpressionWrapper(deliverable_q(), output_field=BooleanField()),
         suppressed=ExpressionWrapper(suppressed_q(lead_list.tenant_id), output_field=BooleanField()),
         info=ExpressionWrapper(info_address_q(), output_field=BooleanField()),
     )
+
+
+def exclusion_counts_sql(classified_sql: str, recipients_sql: str) -> str:
+    """The one SELECT of every count, over the rows of `classified_sql` (a SELECT of leads_with_exclusion_reasons'
+    columns); `recipients_sql` is the last column."""
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    return _EXCLUSION_COUNTS_SQL.format(recipients=recipients_sql, classified=classified_sql, fence=fence)
+
+
+def counts_by_name(row) -> dict[str, int]:
+    """A row of exclusion_counts_sql as {"leads": .., "invalid": .., ..., "recipients": ..}."""
+    return dict(zip(_COUNTED, row, strict=True))
+
+
+def _exclusion_counts(lead_list: LeadList, *, distinct_recipients: bool) -> dict[str, int]:
+    classified = leads_with_exclusion_reasons(lead_list)
     classified_sql, params = classified.values(
         "email_normalized", "deliverable", "suppressed", "info"
     ).query.sql_with_params()
@@ -100,11 +117,8 @@ def _exclusion_counts(lead_list: LeadList, *, distinct_recipients: bool) -> dict
         else "NULL"
     )
     with connection.cursor() as cursor:
-        fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
-        sql = _EXCLUSION_COUNTS_SQL.format(recipients=recipients, classified=classified_sql, fence=fence)
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    counts = dict(zip(_COUNTED, row, strict=True))
+        cursor.execute(exclusion_counts_sql(classified_sql, recipients), params)
+        counts = counts_by_name(cursor.fetchone())
     if not distinct_recipients:
         del counts["recipients"]
     return counts
