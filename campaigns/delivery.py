@@ -20,6 +20,7 @@ start as possibly handed over: `unknown`, never re-sent.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import time
 from collections import defaultdict
@@ -45,6 +46,8 @@ from campaigns.rendering import CompiledCampaign, Recipient, compile_campaign_ma
 from campaigns.selectors import IN_FLIGHT_STATUSES, final_outcome_counts
 from campaigns.throttle import SendThrottle, redis_client
 from leads.models import Suppression
+
+logger = logging.getLogger(__name__)
 
 STATUS_CHECK_SECONDS = 0.2  # between looks at the campaign's state: pause and cancel take effect this fast
 
@@ -266,6 +269,12 @@ class HandOverLog:
 def _write_again_when_the_database_returns(log: HandOverLog, lost: DatabaseError) -> None:
     """The database went away mid-batch: wait for it (a restart takes seconds), then write the log again.
     If it stays away, the claim is left to the sweeper, which never sends a claim of before a restart again."""
+    logger.warning(
+        "database error mid-batch (claim %s, %d handed over): %s; writing the batch's outcomes again",
+        log.claim,
+        len(log.sent) + len(log.failed),
+        lost,
+    )
     give_up_at = time.monotonic() + settings.SENDING_DATABASE_WAIT_SECONDS
     while True:
         with contextlib.suppress(DatabaseError):

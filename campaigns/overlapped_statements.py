@@ -18,10 +18,9 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import threading
 
 from django.db import connection
-
-_REOPENED_PER_PROCESS: dict[str, object] = {}  # one connection per worker process: {"pid": .., "connection": ..}
 
 
 class OverlappedStatement:
@@ -72,30 +71,38 @@ class OverlappedStatement:
                 return
 
 
+class _OwnConnection(threading.local):
+    """The second connection of this thread of this process (a forked child opens its own, never its parent's)."""
+
+    connection = None
+    pid = 0
+
+
+_own = _OwnConnection()
+
+
 def _asynchronous_connection():
     import psycopg2
 
-    current = _REOPENED_PER_PROCESS.get("connection")
-    if current is not None and _REOPENED_PER_PROCESS.get("pid") == os.getpid() and not current.closed:
-        return current
+    if _own.connection is not None and _own.pid == os.getpid() and not _own.connection.closed:
+        return _own.connection
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     opened = psycopg2.connect(**params, async_=True)
     _wait_for(opened)
-    cursor = opened.cursor()
-    cursor.execute("SET synchronous_commit TO off")
+    setting = opened.cursor()  # kept until answered: psycopg2 fails a poll whose cursor is gone
+    setting.execute("SET synchronous_commit TO off")
     _wait_for(opened)
-    # a forked child must not share its parent's socket: it opens its own
-    _REOPENED_PER_PROCESS.update(pid=os.getpid(), connection=opened)
+    _own.connection, _own.pid = opened, os.getpid()
     return opened
 
 
 def _forget_asynchronous_connection() -> None:
-    current = _REOPENED_PER_PROCESS.pop("connection", None)
-    if current is not None and _REOPENED_PER_PROCESS.get("pid") == os.getpid():
+    current, owned = _own.connection, _own.pid == os.getpid()
+    _own.connection, _own.pid = None, 0
+    if current is not None and owned:
         with contextlib.suppress(Exception):  # a broken connection may refuse even to close
             current.close()
-    _REOPENED_PER_PROCESS.pop("pid", None)
 
 
 def close_asynchronous_connection() -> None:
