@@ -6,6 +6,9 @@ failed | back to pending for a retry. A message left in `sending` by a dead work
 the provider, so the sweeper turns it into `unknown`, never into a second mail. A message left in
 `claimed` never reached the provider and simply goes back to `pending`.
 
+Each mail's write goes over a second connection without waiting (overlapped_statements.py): the mail is
+built and serialised while PostgreSQL saves its mark, and handed over once the mark is saved.
+
 Durability without a disk flush per mail: the claim is committed durably, the per-mail writes inside
 a batch are committed without waiting for PostgreSQL's WAL flush (synchronous_commit off: visible to
 every session at once, lost only if the database server itself crashes), and the batch ends with a
