@@ -53,6 +53,7 @@ from leads.models import Suppression
 logger = logging.getLogger(__name__)
 
 STATUS_CHECK_SECONDS = 0.2  # between looks at the campaign's state: pause and cancel take effect this fast
+AFTER_A_DATABASE_ERROR_SECONDS = 2.0  # a batch cut short by a database error: the next one waits this long
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,8 @@ def deliver_batch(campaign_id: int) -> BatchOutcome:
             _deliver_claimed(campaign, log, set_aside_unsendable(campaign, messages), throttle)
     except DatabaseError as lost:
         _write_again_when_the_database_returns(log, lost)
+        # an error that outlasts the database's return (not an outage) must not turn the chain into a busy loop
+        return BatchOutcome(more_work=True, retry_in=AFTER_A_DATABASE_ERROR_SECONDS)
     except BaseException:
         log.write_again()  # what was handed over is recorded as such, the rest goes back to pending
         raise

@@ -14,11 +14,12 @@ from collections import Counter
 
 import psycopg2
 import pytest
+from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.utils import timezone
 
-from campaigns import delivery, services
+from campaigns import delivery, overlapped_statements, services
 from campaigns.models import CampaignStatus, Message, MessageStatus
 from tests import factories
 from tests.campaign_world import make_campaign, make_ready_to_send, run_until_idle
@@ -128,3 +129,25 @@ def test_a_dead_workers_claim_from_before_a_database_restart_is_never_sent_again
     by_status = Counter(Message.objects.filter(campaign=campaign).values_list("status", flat=True))
     assert by_status == {MessageStatus.UNKNOWN: 2, MessageStatus.PENDING: 1}
     assert "database restarted" in Message.objects.filter(status=MessageStatus.UNKNOWN).first().error
+
+
+def test_a_database_error_that_persists_releases_the_batch_and_paces_the_chain(tenant_a, bob, settings, monkeypatch):
+    """Not an outage: the per-mail write keeps failing while the database answers everything else. The batch
+    goes back to pending, nothing is handed over, and the next batch waits instead of looping at once."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    campaign = sending_campaign(tenant_a, bob, 5)
+
+    def refuse(asynchronous_connection):
+        raise psycopg2.OperationalError("could not extend file: No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(overlapped_statements, "_wait_for", refuse)
+        outcome = delivery.deliver_batch(campaign.pk)
+
+    assert outcome.more_work and outcome.retry_in == delivery.AFTER_A_DATABASE_ERROR_SECONDS > 0
+    assert Counter(Message.objects.filter(campaign=campaign).values_list("status", flat=True)) == {
+        MessageStatus.PENDING: 5
+    }
+    assert mail.outbox == []
+    run_until_idle(campaign)  # the error is gone: every recipient exactly once
+    assert sorted(email.to[0] for email in mail.outbox) == [f"p{n}@kaisha.example" for n in range(5)]
