@@ -44,7 +44,7 @@ class OverlappedStatement:
                 self._cursor.execute(sql, params)
             except Exception:
                 self._cursor = None
-                _forget_asynchronous_connection()
+                close_asynchronous_connection()
                 raise
 
     def wait(self) -> int:
@@ -58,7 +58,7 @@ class OverlappedStatement:
             try:
                 _wait_for(cursor.connection)
             except Exception:
-                _forget_asynchronous_connection()
+                close_asynchronous_connection()
                 raise
             return cursor.rowcount
 
@@ -97,17 +97,13 @@ def _asynchronous_connection():
     return opened
 
 
-def _forget_asynchronous_connection() -> None:
+def close_asynchronous_connection() -> None:
+    """After an error, at the end of a test or of a worker process: the next statement opens a new one."""
     current, owned = _own.connection, _own.pid == os.getpid()
     _own.connection, _own.pid = None, 0
     if current is not None and owned:
         with contextlib.suppress(Exception):  # a broken connection may refuse even to close
             current.close()
-
-
-def close_asynchronous_connection() -> None:
-    """For the end of a worker process or of a test: the next statement opens a new one."""
-    _forget_asynchronous_connection()
 
 
 def _wait_for(asynchronous) -> None:
