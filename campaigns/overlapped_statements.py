@@ -30,8 +30,12 @@ class OverlappedStatement:
         self._in_line_rowcount: int | None = None
         self._cursor = None
 
+    @property
+    def _on_its_way(self) -> bool:
+        return self._cursor is not None or self._in_line_rowcount is not None
+
     def start(self, sql: str, params: list) -> None:
-        if self._cursor is not None or self._in_line_rowcount is not None:
+        if self._on_its_way:
             raise RuntimeError("a statement is already on its way: wait() for it first")
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             with connection.cursor() as cursor:
@@ -64,7 +68,7 @@ class OverlappedStatement:
 
     def abandon(self) -> None:
         """Leaving early with a statement on its way: wait for it quietly (its outcome is the caller's log's)."""
-        if self._cursor is not None or self._in_line_rowcount is not None:
+        if self._on_its_way:
             try:
                 self.wait()
             except Exception:  # the caller handles the error that made it leave; wait() dropped the connection
