@@ -8,6 +8,10 @@ Every statement commits on its own (asynchronous connections are always in autoc
 synchronous_commit off like the rest of a batch's per-mail writes: the batch's closing durable write
 flushes the WAL past them as well.
 
+The statements are prepared on the second connection the first time they run there (config/prepared_statements.py):
+the PREPARE travels in front of the EXECUTE in the same round trip, and an error closes the connection, so
+what it remembers as prepared is never wrong.
+
 Where the second connection would not see the rows (SQLite in the embedded mode, or a caller inside a
 transaction that is not committed yet, as tests are), the statement runs in line on Django's connection
 when it is started, and `wait` returns what it did: the caller's code is the same either way.
@@ -22,9 +26,14 @@ import threading
 
 from django.db import connection
 
+from config.prepared_statements import PreparedStatement, prepared_names, run_prepared
+
+Step = tuple[PreparedStatement, list]
+
 
 class OverlappedStatement:
-    """`start(sql, params)`, do other work, `wait()` -> the row count of the statement's last command."""
+    """`start((statement, params), ...)`, do other work, `wait()` -> the row count of the last statement's.
+    The statements run one after the other in one round trip, each committed on its own."""
 
     def __init__(self) -> None:
         self._in_line_rowcount: int | None = None
@@ -34,17 +43,20 @@ class OverlappedStatement:
     def _on_its_way(self) -> bool:
         return self._cursor is not None or self._in_line_rowcount is not None
 
-    def start(self, sql: str, params: list) -> None:
+    def start(self, *steps: Step) -> None:
         if self._on_its_way:
             raise RuntimeError("a statement is already on its way: wait() for it first")
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                for statement, params in steps:
+                    run_prepared(cursor, statement, params)
                 self._in_line_rowcount = cursor.rowcount
             return
         with connection.wrap_database_errors:
             try:
-                self._cursor = _asynchronous_connection().cursor()
+                asynchronous = _asynchronous_connection()
+                sql, params = _in_one_round_trip(steps, prepared_names(asynchronous))
+                self._cursor = asynchronous.cursor()
                 self._cursor.execute(sql, params)
             except Exception:
                 self._cursor = None
@@ -73,6 +85,18 @@ class OverlappedStatement:
                 self.wait()
             except Exception:  # the caller handles the error that made it leave; wait() dropped the connection
                 return
+
+
+def _in_one_round_trip(steps: tuple[Step, ...], prepared: set[str]) -> tuple[str, list]:
+    """The EXECUTEs of the steps as one string, each statement's PREPARE in front the first time."""
+    commands, all_params = [], []
+    for statement, params in steps:
+        if statement.name not in prepared:
+            commands.append(statement.prepare_sql)
+            prepared.add(statement.name)  # an error closes the connection, and this set goes with it
+        commands.append(statement.execute_sql)
+        all_params += params
+    return "; ".join(commands), all_params
 
 
 class _OwnConnection(threading.local):

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from django.db import connection, transaction
 
 from campaigns.models import Message
+from config.prepared_statements import PreparedStatement, run_prepared
 from notifications.models import Notification
 from tracking.models import COUNTER_SHARDS, CampaignActivity, Event, LinkActivity
 from tracking.selectors import TrackedMessage
@@ -143,7 +145,7 @@ class ResultWrite:
             )
             params += [self.message.campaign_id, self.hour, self.shard]
         with connection.cursor() as cursor:
-            cursor.execute(f"WITH {', '.join(parts)} {final}", params)
+            run_prepared(cursor, _statement(f"WITH {', '.join(parts)} {final}"), params)
 
     # SQLite (embedded mode)
 
@@ -170,6 +172,13 @@ class ResultWrite:
 
     def _set_first_time(self, name: str) -> bool:
         return Message.objects.filter(pk=self.message.id, **{f"{name}__isnull": True}).update(**{name: self.at}) == 1
+
+
+@lru_cache(maxsize=64)
+def _statement(sql: str) -> PreparedStatement:
+    """One per shape of result (which timestamps, link, notification): a handful, each prepared once per
+    connection."""
+    return PreparedStatement("result_write", sql)
 
 
 def _increments(table: str, counters: list[str]) -> str:

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Model
 
 from campaigns.models import Campaign, Message, MessageStatus
+from config.prepared_statements import PreparedStatement, run_prepared
 from tracking.machine_activity import EarlierClick
 from tracking.models import Event, EventKind
 
@@ -45,13 +46,16 @@ def _columns(model: type[Model], alias: str, names: tuple[str, ...]) -> list[str
     return [f"{alias}.{model._meta.get_field(name).column}" for name in names]
 
 
-# Written out, not built by the ORM: compiling the query cost more CPU than everything else an open does
-# (bench_tracking_load). The same SQL runs on PostgreSQL and SQLite.
+# Written out, not built by the ORM: compiling the query cost more CPU than everything else an open does;
+# prepared once per connection: planning it cost PostgreSQL more than running it (bench_tracking_load).
+# The same SQL runs on PostgreSQL and SQLite.
 _TRACKED_MESSAGE_SQL = (
     f"SELECT {', '.join(_columns(Message, 'm', _MESSAGE_COLUMNS) + _columns(Campaign, 'c', _CAMPAIGN_COLUMNS))} "  # noqa: S608
     f"FROM {Message._meta.db_table} m JOIN {Campaign._meta.db_table} c ON c.id = m.campaign_id "
     f"WHERE m.token = %s AND m.status IN ({', '.join(['%s'] * len(TRACKABLE_STATUSES))})"
 )
+_TRACKED_MESSAGE = PreparedStatement("tracked_message", _TRACKED_MESSAGE_SQL)
+_TRACKED_MESSAGE_LOCKED = PreparedStatement("tracked_message_locked", f"{_TRACKED_MESSAGE_SQL} FOR UPDATE OF m")
 
 
 def _from_database(model: type[Model], name: str, value: Any) -> Any:
@@ -68,11 +72,9 @@ def tracked_message(token: str, *, for_update: bool = False) -> TrackedMessage |
     With for_update the message row (not its campaign's) stays locked to the end of the transaction."""
     if not _TOKEN.fullmatch(token):
         return None
-    sql = _TRACKED_MESSAGE_SQL
-    if for_update and connection.features.has_select_for_update:
-        sql += " FOR UPDATE OF m"
+    locked = for_update and connection.features.has_select_for_update
     with connection.cursor() as cursor:
-        cursor.execute(sql, [token, *TRACKABLE_STATUSES])
+        run_prepared(cursor, _TRACKED_MESSAGE_LOCKED if locked else _TRACKED_MESSAGE, [token, *TRACKABLE_STATUSES])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -91,16 +93,17 @@ def tracked_message(token: str, *, for_update: bool = False) -> TrackedMessage |
     )
 
 
-_EARLIER_CLICKS_SQL = (
+_EARLIER_CLICKS = PreparedStatement(
+    "earlier_clicks",
     f"SELECT link_number, occurred_at, machine FROM {Event._meta.db_table} "  # noqa: S608
-    "WHERE message_id = %s AND kind = %s"
+    "WHERE message_id = %s AND kind = %s",
 )
 
 
 def earlier_clicks(message_id: int) -> list[EarlierClick]:
     """The message's clicks so far, machine ones included (written out for the reason tracked_message is)."""
     with connection.cursor() as cursor:
-        cursor.execute(_EARLIER_CLICKS_SQL, [message_id, EventKind.CLICKED])
+        run_prepared(cursor, _EARLIER_CLICKS, [message_id, EventKind.CLICKED])
         rows = cursor.fetchall()
     return [
         EarlierClick(link_number or 0, _from_database(Event, "occurred_at", at), bool(machine))

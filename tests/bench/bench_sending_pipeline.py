@@ -107,9 +107,9 @@ def query_kind(sql: str) -> str:
 def _recording(start, statements: list[str]):
     """OverlappedStatement.start, also keeping each statement's SQL with its parameters filled in."""
 
-    def recorded(self, sql, params):
-        statements.append(sql % tuple(repr(param) for param in params))
-        return start(self, sql, params)
+    def recorded(self, *steps):
+        statements.extend(statement.sql % tuple(repr(param) for param in params) for statement, params in steps)
+        return start(self, *steps)
 
     return recorded
 
