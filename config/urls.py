@@ -11,6 +11,10 @@ handler500 = "config.database_outage.server_error"  # a database outage met by a
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),  # liveness: no database, no session
+    # the tracking links first: the hottest URLs, resolved without trying the application's patterns before them
+    # (a test mail's unsubscribe link, tracking_links.TEST_MAIL_TOKEN, before the real tokens' pattern)
+    path("u/test/", campaign_views.test_unsubscribe_notice, name="test_unsubscribe"),
+    path("", include("tracking.urls")),
     path("", RedirectView.as_view(pattern_name="leads:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -23,9 +27,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("integrations.urls")),  # /settings/salesforce/ and /integrations/salesforce/ (I1)
     path("outbox/", include("campaigns.outbox_urls")),  # the local mail catcher's outbox; its views 404 unless DEBUG
-    # a test mail's unsubscribe link (tracking_links.TEST_MAIL_TOKEN); real tokens are served by tracking
-    path("u/test/", campaign_views.test_unsubscribe_notice, name="test_unsubscribe"),
-    path("", include("tracking.urls")),
     path("anymail/", include("tracking.webhook_urls")),  # provider webhooks (K4), basic auth: ANYMAIL_WEBHOOK_SECRET
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
