@@ -18,8 +18,9 @@ Figures:
   writes, which run on a second connection while the mail is built); `queries_per_mail` comes from every
   query of the timed run, a per-mail write (two statements in one round trip) counted once;
   `process_cpu_ms_per_mail` is this process's CPU time (PostgreSQL's and Redis' not included).
-- sending_pipeline_queries_one_batch: the queries of one batch (CaptureQueriesContext, and the per-mail
-  writes), grouped by kind.
+- sending_pipeline_queries_one_batch: the statements of one batch (CaptureQueriesContext, and the per-mail
+  writes: each of the two that share a round trip counted), grouped by kind; on the process's first batch,
+  with the PREPARE of each prepared statement.
 `load_average_before` is there because the machine may be shared: a loaded machine gives lower rates.
 """
 
