@@ -17,6 +17,9 @@ Figures:
   sending_mails_per_s from the campaign's started_at to finished_at. Goal: >= 80 % of smtp_raw_20k.
   Also each worker process's peak RSS (VmHWM in /proc, read before the workers are stopped) and the CPU
   time per mail of the workers (every process) and of this process (the catcher's thread and the polling).
+- sending_e2e_20k_smtp_concurrency_2: the same with another 20,000-recipient campaign and two pool children
+  in each of the two workers, as `make run` starts its worker (Procfile.dev): four processes sending,
+  filling the cores while the others wait for the catcher or PostgreSQL. Compared with the same raw figure.
 - worker_peak_rss_100k: the same with 100,000 recipients and EMAIL_BACKEND = the null provider
   (tests.bench.null_email_backend: serialises each mail and drops it), VmHWM of each worker process.
   Goal: <= 150 MB per process.
@@ -107,8 +110,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def celery_workers(env: dict[str, str], log_dir: Path) -> Iterator[list[WorkerProcess]]:
-    """WORKERS worker processes (prefork, concurrency 1), ready; stopped (TERM, then KILL) at the end."""
+def celery_workers(env: dict[str, str], log_dir: Path, *, concurrency: int = 1) -> Iterator[list[WorkerProcess]]:
+    """WORKERS worker processes (prefork, `concurrency` pool children each), ready; stopped (TERM, then KILL)
+    at the end."""
     base_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -124,7 +128,7 @@ def celery_workers(env: dict[str, str], log_dir: Path) -> Iterator[list[WorkerPr
     for number in range(WORKERS):
         token = uuid.uuid4().hex[:8]
         command = [
-            str(celery), "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1", "--pool=prefork",
+            str(celery), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
             "-n", f"bench-{token}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
         workers.append(
@@ -266,38 +270,49 @@ def _smtp_figures(log_dir: Path) -> Iterator[dict]:
                 "catcher": "aiosmtpd in this process, a handler that counts and drops",
             }
             del mails
-            caught_before = handler.count
-            with celery_workers({"EMAIL_URL": f"smtp://{HOST}:{port}"}, log_dir) as workers:
-                cpu_before, own_before, load = worker_cpu(workers), own_cpu(), os.getloadavg()[0]
-                campaign, seconds = send_and_wait(world.campaign, workers)
-                memory = worker_memory(workers)
-                cpu, own = worker_cpu(workers) - cpu_before, own_cpu() - own_before
-            sent = Message.objects.filter(campaign=campaign, status="sent").count()
-            wait_for_count(handler, caught_before + sent)
-            rate = sent / seconds
-            sending_seconds = (campaign.finished_at - campaign.started_at).total_seconds()
-            yield {
-                "figure": "sending_e2e_20k_smtp",
-                "recipients": campaign.recipients_total,
-                "sent": sent,
-                "caught": handler.count - caught_before,
-                "seconds": round(seconds, 2),
-                "mails_per_s": round(rate),
-                "sending_mails_per_s": round(sent / sending_seconds),
-                "raw_smtp_mails_per_s": round(raw_rate),
-                "ratio_to_raw_smtp": round(rate / raw_rate, 3),
-                "workers": f"{WORKERS} processes x prefork concurrency 1",
-                "batch_size": settings.SENDING_BATCH_SIZE,
-                "parallel_batches": settings.SENDING_PARALLEL_BATCHES,
-                "peak_rss_mb": memory,
-                "workers_cpu_ms_per_mail": round(cpu * 1000 / sent, 2),
-                "bench_process_cpu_ms_per_mail": round(own * 1000 / sent, 2),
-                "load_average_before": round(load, 2),
-                "cpus": os.cpu_count(),
-                "goal_ratio": 0.8,
-            }
+            yield _sent_through_workers(world, handler, port, raw_rate, log_dir, concurrency=1)
+            drop_tenant(world.tenant)
+            world = None
+            world = sending_world("送信E2E株式会社", E2E_RECIPIENTS, seed=32, exclusions=False)
+            yield _sent_through_workers(world, handler, port, raw_rate, log_dir, concurrency=2)
     finally:
-        drop_tenant(world.tenant)
+        if world is not None:
+            drop_tenant(world.tenant)
+
+
+def _sent_through_workers(
+    world, handler: CountingHandler, port: int, raw_rate: float, log_dir: Path, *, concurrency: int
+) -> dict:
+    caught_before = handler.count
+    with celery_workers({"EMAIL_URL": f"smtp://{HOST}:{port}"}, log_dir, concurrency=concurrency) as workers:
+        cpu_before, own_before, load = worker_cpu(workers), own_cpu(), os.getloadavg()[0]
+        campaign, seconds = send_and_wait(world.campaign, workers)
+        memory = worker_memory(workers)
+        cpu, own = worker_cpu(workers) - cpu_before, own_cpu() - own_before
+    sent = Message.objects.filter(campaign=campaign, status="sent").count()
+    wait_for_count(handler, caught_before + sent)
+    rate = sent / seconds
+    sending_seconds = (campaign.finished_at - campaign.started_at).total_seconds()
+    return {
+        "figure": "sending_e2e_20k_smtp" + ("" if concurrency == 1 else f"_concurrency_{concurrency}"),
+        "recipients": campaign.recipients_total,
+        "sent": sent,
+        "caught": handler.count - caught_before,
+        "seconds": round(seconds, 2),
+        "mails_per_s": round(rate),
+        "sending_mails_per_s": round(sent / sending_seconds),
+        "raw_smtp_mails_per_s": round(raw_rate),
+        "ratio_to_raw_smtp": round(rate / raw_rate, 3),
+        "workers": f"{WORKERS} processes x prefork concurrency {concurrency}",
+        "batch_size": settings.SENDING_BATCH_SIZE,
+        "parallel_batches": settings.SENDING_PARALLEL_BATCHES,
+        "peak_rss_mb": memory,
+        "workers_cpu_ms_per_mail": round(cpu * 1000 / sent, 2),
+        "bench_process_cpu_ms_per_mail": round(own * 1000 / sent, 2),
+        "load_average_before": round(load, 2),
+        "cpus": os.cpu_count(),
+        "goal_ratio": 0.8,
+    }
 
 
 def _memory_figure(log_dir: Path) -> Iterator[dict]:
