@@ -7,7 +7,8 @@ prepared (bench_tracking_load).
 
 A statement is prepared on a connection the first time it runs there, in a round trip of its own, and
 remembered for that connection only: a new connection (after CONN_MAX_AGE, an error, a fork) prepares
-again. PREPARE is not undone by a rollback, so a prepared statement outlives the transaction that made
+again. With CONN_MAX_AGE=0 (a connection per request or task) nothing is prepared: the PREPARE would be
+one more round trip for a single EXECUTE. PREPARE is not undone by a rollback, so a prepared statement outlives the transaction that made
 it. Behind pgbouncer this needs session pooling (as the send path's second connection does): with
 transaction pooling the next statement may reach a server session that never saw the PREPARE.
 Elsewhere (SQLite in the embedded mode) the SQL runs as it is.
@@ -64,7 +65,7 @@ class PreparedStatement:
 def run_prepared(cursor, statement: PreparedStatement, params: list) -> None:
     """cursor.execute(statement.sql, params), prepared once per connection on PostgreSQL. `cursor` is one of
     Django's cursors (its fetch methods read the answer as usual)."""
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connection.settings_dict["CONN_MAX_AGE"] == 0:
         cursor.execute(statement.sql, params)
         return
     names = prepared_names(cursor.cursor.connection)

@@ -34,6 +34,15 @@ def no_second_connection_left_open():
     close_asynchronous_connection()
 
 
+@pytest.fixture
+def persistent_database_connection(monkeypatch):
+    """CONN_MAX_AGE as in production (docker-compose: 600) instead of the settings' 0, for the code that
+    behaves differently on a connection that is kept (config/prepared_statements.py)."""
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashers cost most of a test's time; the login code path stays the same."""

@@ -30,7 +30,7 @@ def test_what_cannot_be_prepared_is_refused_when_defined(label, sql):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_prepared_once_per_connection_and_again_on_a_new_one():
+def test_prepared_once_per_connection_and_again_on_a_new_one(persistent_database_connection):
     def run(number: int, label: str) -> tuple[list[str], tuple]:
         with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
             run_prepared(cursor, DOUBLE_AND_LABEL, [number, label])
@@ -45,7 +45,7 @@ def test_prepared_once_per_connection_and_again_on_a_new_one():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_statement_prepared_in_a_rolled_back_transaction_still_runs():
+def test_a_statement_prepared_in_a_rolled_back_transaction_still_runs(persistent_database_connection):
     connection.close()
     with pytest.raises(ZeroDivisionError), transaction.atomic(), connection.cursor() as cursor:
         run_prepared(cursor, DOUBLE_AND_LABEL, [1, "a"])
@@ -57,10 +57,19 @@ def test_a_statement_prepared_in_a_rolled_back_transaction_still_runs():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_statement_that_fails_to_prepare_is_tried_again_next_time():
+def test_a_statement_that_fails_to_prepare_is_tried_again_next_time(persistent_database_connection):
     broken = PreparedStatement("broken", "SELECT %s FROM no_such_table")
     connection.close()
     for _attempt in range(2):
         with CaptureQueriesContext(connection) as queries, pytest.raises(DatabaseError), connection.cursor() as cursor:
             run_prepared(cursor, broken, [1])
         assert sent(queries) == ["PREPARE " + broken.name]
+
+
+@pytest.mark.django_db
+def test_nothing_is_prepared_on_a_connection_closed_after_each_request():
+    assert connection.settings_dict["CONN_MAX_AGE"] == 0  # the settings' default
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        run_prepared(cursor, DOUBLE_AND_LABEL, [3, "そのまま"])
+        assert cursor.fetchone() == (6, "そのまま!")
+    assert [query["sql"] for query in queries] == ["SELECT 3::int * 2, 'そのまま'::text || '!'"]

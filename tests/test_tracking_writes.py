@@ -22,9 +22,9 @@ def statements(queries) -> list[str]:
     return [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
 
 
-def test_an_open_is_one_read_and_one_write(client, sent_campaign):
+def test_an_open_is_one_read_and_one_write(client, sent_campaign, persistent_database_connection):
     sato, yamada = token_of(sent_campaign, SATO), token_of(sent_campaign, YAMADA)
-    client.get(f"/t/o/{sato}.gif", HTTP_USER_AGENT=BROWSER)  # prepares the statements, if no test did before
+    client.get(f"/t/o/{sato}.gif", HTTP_USER_AGENT=BROWSER)  # prepares the statements, unless a test did before
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/t/o/{yamada}.gif", HTTP_USER_AGENT=BROWSER)
     sent = statements(queries)
@@ -32,7 +32,9 @@ def test_an_open_is_one_read_and_one_write(client, sent_campaign):
     assert sent[0].startswith("EXECUTE tracked_message_") and sent[1].startswith("EXECUTE result_write_")
 
 
-def test_a_click_is_a_locked_read_the_earlier_clicks_and_one_write(client, sent_campaign):
+def test_a_click_is_a_locked_read_the_earlier_clicks_and_one_write(
+    client, sent_campaign, persistent_database_connection
+):
     sato, yamada = token_of(sent_campaign, SATO), token_of(sent_campaign, YAMADA)
     client.get(f"/t/c/{sato}/1/", HTTP_USER_AGENT=BROWSER)
     with CaptureQueriesContext(connection) as queries:
