@@ -33,7 +33,7 @@ Step = tuple[PreparedStatement, list]
 
 class OverlappedStatement:
     """`start((statement, params), ...)`, do other work, `wait()` -> the row count of the last statement's.
-    The statements run one after the other in one round trip, each committed on its own."""
+    Several statements go in one round trip, and PostgreSQL runs such a string as one transaction."""
 
     def __init__(self) -> None:
         self._in_line_rowcount: int | None = None
