@@ -13,6 +13,11 @@ outlives the transaction that made it. Behind pgbouncer this needs session pooli
 second connection does): with transaction pooling the next statement may reach a server session that never
 saw the PREPARE.
 Elsewhere (SQLite in the embedded mode) the SQL runs as it is.
+
+Prepare only statements whose plan cannot depend on the data: a row found by a unique or primary key, an
+INSERT. After five runs PostgreSQL may keep one generic plan for a prepared statement, made from the statistics
+of that moment; a read by a non-unique key planned while its table was nearly empty kept a sequential scan as
+the table grew (tracking.selectors.earlier_clicks, which is therefore not prepared).
 """
 
 from __future__ import annotations
