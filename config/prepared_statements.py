@@ -83,7 +83,4 @@ def run_prepared(cursor, statement: PreparedStatement, params: list) -> None:
 
 def prepared_names(psycopg2_connection) -> set[str]:
     """The statements prepared so far on this psycopg2 connection (the caller adds what it prepares)."""
-    names = _prepared_on.get(psycopg2_connection)
-    if names is None:
-        names = _prepared_on[psycopg2_connection] = set()
-    return names
+    return _prepared_on.setdefault(psycopg2_connection, set())
