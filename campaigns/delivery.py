@@ -428,6 +428,46 @@ def _fail_unbuilt(message: Message, error: Exception) -> None:
     )
 
 
+class _HandOver:
+    """One mail's hand-over, in the steps the send path interleaves with its own work. Any Django email backend
+    hands the mail over in `transmit`; ours for SMTP (`hands_over_in_steps`, campaigns/smtp_backend.py) sends
+    the envelope in `begin`, while the mail's mark is being saved, and reads the server's answer in
+    `conclude`, after the next mail has been built."""
+
+    def __init__(self, provider, email) -> None:
+        self.provider, self.email = provider, email
+        self.in_steps = getattr(provider, "hands_over_in_steps", False)
+        self.refused: Exception | None = None  # what `begin` met: recorded once the mark is saved
+        self.provider_message_id = ""
+
+    def begin(self) -> None:
+        if self.in_steps:
+            try:
+                self.provider.begin(self.email)
+            except Exception as error:  # raised again by transmit, once the mark is saved
+                self.refused = error
+
+    def abort(self) -> None:
+        """The mark was not saved (cancelled, or swept): nothing of this mail goes out."""
+        if self.in_steps and self.refused is None:
+            self.provider.abort()
+
+    def transmit(self) -> None:
+        if self.refused is not None:
+            raise self.refused
+        if self.in_steps:
+            self.provider.transmit()
+        else:
+            self.provider_message_id = _hand_over(self.email)
+
+    def conclude(self) -> str:
+        """The provider's id for the mail (anymail) or our Message-ID (SMTP); raises what the provider answered."""
+        if not self.in_steps:
+            return self.provider_message_id
+        self.provider.conclude()
+        return self.email.extra_headers.get("Message-ID", "")
+
+
 def _hand_over_each(
     campaign: Campaign,
     log: HandOverLog,
@@ -442,28 +482,40 @@ def _hand_over_each(
 
     The mail is built while its mark is on its way to the database (OverlappedStatement), and handed over
     only once the mark is saved: a worker dying in between leaves this one mail `unknown`, as it would
-    while handing it over."""
+    while handing it over. Through SMTP the next mail is built while the server reads this one (`_HandOver`),
+    and marked only once the server has answered, so still at most one mail is between mark and outcome."""
     sent_unrecorded: SentMail | None = None
     statement = OverlappedStatement()
+    due = _within_domain_rates(log.claim, messages, throttle)
+    built_ahead: dict[int, tuple] = {}  # message id -> (the mail, None) or (None, why it cannot be built)
     try:
         next_status_check = time.monotonic() + STATUS_CHECK_SECONDS
-        for message in _within_domain_rates(log.claim, messages, throttle):
+        for position, message in enumerate(due):
             if time.monotonic() >= next_status_check:
                 if not _still_sending(campaign.pk):
                     break  # paused or cancelled: the rest goes back to pending
                 next_status_check = time.monotonic() + STATUS_CHECK_SECONDS
             log.marking = message
             _start_marking(statement, message, log.claim, sent_before=sent_unrecorded)
-            email, unbuilt = _built_while_marking(compiled, envelope, message, provider)
+            email, unbuilt = built_ahead.pop(message.pk, None) or _built(compiled, envelope, message, provider)
+            hand_over = _HandOver(provider, email) if unbuilt is None else None
+            if hand_over is not None:
+                hand_over.begin()
             marked = statement.wait() == 1
             log.marking, sent_unrecorded = None, None
             if not marked:
+                if hand_over is not None:
+                    hand_over.abort()
                 continue  # cancelled, or taken over by the sweeper after a stall
-            if unbuilt is not None:
+            if hand_over is None:
                 _fail_unbuilt(message, unbuilt)  # a mail that cannot be built would fail every retry as well
                 continue
             try:
-                provider_message_id = _hand_over(email)
+                hand_over.transmit()
+                if hand_over.in_steps and position + 1 < len(due):
+                    following = due[position + 1]
+                    built_ahead = {following.pk: _built(compiled, envelope, following, provider)}
+                provider_message_id = hand_over.conclude()
             except Exception as error:  # every provider error is recorded on the message
                 problem = classify(error)
                 log.failed.append((message, problem))
@@ -479,11 +531,11 @@ def _hand_over_each(
     return sent_unrecorded
 
 
-def _built_while_marking(compiled: CompiledCampaign, envelope: Envelope, message: Message, provider):
-    """(the mail, None), or (None, why it cannot be built)."""
+def _built(compiled: CompiledCampaign, envelope: Envelope, message: Message, provider):
+    """(the mail, None), or (None, why it cannot be built): recorded on the message once its mark is saved."""
     try:
         return _built_email(compiled, envelope, message, provider), None
-    except Exception as error:  # recorded on the message once its mark is saved
+    except Exception as error:  # any error of the template or the message: the mail is failed with it
         return None, error
 
 

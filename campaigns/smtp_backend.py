@@ -12,10 +12,19 @@ through SMTP added to a worker's time (bench_sending_e2e). A plain address comes
 is passed as it is; any other (a display name, an internationalised domain, a quoted local part, an invalid
 one) still goes through Django's function, remembered per process (a campaign's From is the same for every
 mail).
+
+And it hands a message over in steps (`begin`, `transmit`, `conclude`), which the send path interleaves
+with its own work: MAIL FROM and RCPT TO go out while the mail's "sending" mark is being saved, the content
+only once it is saved, and the server's answer to the content is read after the next mail has been built.
+Waiting for that answer (the server reading and storing the whole message) was the longest wait of a
+worker; the mail is still handed over in full before the next one starts, so at most one mail of a worker
+is ever between its mark and its recorded outcome. The steps raise what `sendmail` raises at the same
+points, so the send path classifies their errors as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 from functools import lru_cache
@@ -25,6 +34,7 @@ from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.core.mail.message import sanitize_address
 
 _END_OF_DATA = b"\r\n.\r\n"
+_LINE_STARTING_WITH_A_DOT = re.compile(rb"(?m)^\.")  # doubled inside DATA (RFC 5321 4.5.2), as smtplib does
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 # a dot-atom local part at an ASCII domain of labels 1-63 long: sanitize_address returns exactly this string
 _PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:[A-Za-z0-9-]{{1,63}}\.)*[A-Za-z0-9-]{{1,63}}")
@@ -53,11 +63,62 @@ class _KnowsWhenTheMessageWentOut:
             raise
 
 
-class SMTP(_KnowsWhenTheMessageWentOut, smtplib.SMTP):
+class _TransactionInSteps(_KnowsWhenTheMessageWentOut):
+    """smtplib's `sendmail`, cut where the send path has other work to do (see the module's docstring)."""
+
+    def begin_transaction(self, from_address: str, to_addresses: list[str], size: int) -> None:
+        """MAIL FROM and RCPT TO; refusals raised as `sendmail` raises them."""
+        self.ehlo_or_helo_if_needed()
+        options = [f"size={size}"] if self.does_esmtp and self.has_extn("size") else []
+        code, reply = self.mail(from_address, options)
+        if code != 250:
+            self._end_transaction(code)
+            raise smtplib.SMTPSenderRefused(code, reply, from_address)
+        refused = {}
+        for address in to_addresses:
+            code, reply = self.rcpt(address)
+            if code not in (250, 251):
+                refused[address] = (code, reply)
+            if code == 421:
+                self.close()
+                raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(to_addresses):
+            self._rset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def transmit_content(self, content: bytes) -> None:
+        """DATA, then the content and its closing dot; the server's answer is left for `content_answer`."""
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            self._end_transaction(code)
+            raise smtplib.SMTPDataError(code, reply)
+        self._message_sent = False
+        stuffed = _LINE_STARTING_WITH_A_DOT.sub(b"..", content)
+        self.send(stuffed + (b"" if stuffed.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+
+    def content_answer(self) -> None:
+        """The server's answer to the content: it took the mail, or the error `sendmail` raises."""
+        try:
+            code, reply = self.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            raise ReplyLostAfterHandOver(f"the connection broke after the message was sent: {error}") from error
+        if code != 250:
+            self._end_transaction(code)
+            raise smtplib.SMTPDataError(code, reply)
+
+    def _end_transaction(self, code: int) -> None:
+        if code == 421:  # the server is closing the connection
+            self.close()
+        else:
+            self._rset()
+
+
+class SMTP(_TransactionInSteps, smtplib.SMTP):
     pass
 
 
-class SMTP_SSL(_KnowsWhenTheMessageWentOut, smtplib.SMTP_SSL):
+class SMTP_SSL(_TransactionInSteps, smtplib.SMTP_SSL):
     pass
 
 
@@ -77,6 +138,40 @@ class EmailBackend(DjangoSMTPBackend):
     @property
     def connection_class(self):
         return SMTP_SSL if self.use_ssl else SMTP
+
+    hands_over_in_steps = True
+    _content = b""
+
+    def begin(self, email_message) -> None:
+        """The first step of handing over one message: its envelope (MAIL FROM, RCPT TO)."""
+        if self.connection is None:
+            raise smtplib.SMTPServerDisconnected("the connection to the SMTP server is not open")
+        recipients = email_message.recipients()
+        if not recipients:
+            raise ValueError("the message has no recipient")
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        self._content = email_message.message().as_bytes(linesep="\r\n")
+        self.connection.begin_transaction(
+            envelope_address(email_message.from_email, encoding),
+            [envelope_address(address, encoding) for address in recipients],
+            len(self._content),
+        )
+
+    def transmit(self) -> None:
+        """The second step: the content. From here on the server may have the mail."""
+        content, self._content = self._content, b""
+        self.connection.transmit_content(content)
+
+    def conclude(self) -> None:
+        """The last step: the server's answer to the content (ReplyLostAfterHandOver if it never comes)."""
+        self.connection.content_answer()
+
+    def abort(self) -> None:
+        """Between `begin` and `transmit`: the server forgets the envelope (RSET). A broken connection shows
+        at the next message's `begin`."""
+        self._content = b""
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.connection.rset()
 
     def _send(self, email_message) -> bool:
         """Django's `_send`, with envelope_address for its sanitize_address."""

@@ -217,6 +217,50 @@ def test_a_mail_whose_answer_was_lost_after_it_went_out_is_unknown_and_never_sen
     assert campaign.status == CampaignStatus.SENT
 
 
+def test_a_mail_refused_after_its_content_went_out_fails_or_is_retried_and_the_next_ones_go_out(
+    tenant_a, bob, it_list, refusing_mail_server
+):
+    # through SMTP the server's answer to the content is read after the next mail is built: the refusal still
+    # lands on the right message, and the connection goes on with the next one
+    for email in ("spam@kaisha.example", "full@kaisha.example", "fine@kaisha.example"):
+        factories.make_lead(tenant_a, email=email, industry="IT")
+    campaign = started(tenant_a, bob, it_list)
+    run_until_idle(campaign)
+    spam = Message.objects.get(campaign=campaign, email="spam@kaisha.example")
+    full = Message.objects.get(campaign=campaign, email="full@kaisha.example")
+    assert spam.status == MessageStatus.FAILED and spam.attempts == 1
+    assert "554" in spam.error and "rejected as spam" in spam.error
+    assert full.status == MessageStatus.SENT and full.attempts == 3
+    assert refusing_mail_server.content_tries["full@kaisha.example"] == 3
+    assert Message.objects.get(campaign=campaign, email="fine@kaisha.example").status == MessageStatus.SENT
+    caught = sorted(parseaddr(mail.to)[1] for mail in refusing_mail_server.wait_for(2))
+    assert caught == ["fine@kaisha.example", "full@kaisha.example"]
+
+
+def test_a_mail_cancelled_while_its_envelope_goes_out_is_never_sent(
+    tenant_a, bob, it_list, refusing_mail_server, monkeypatch
+):
+    # through SMTP, MAIL FROM and RCPT TO go out while the mail's mark is being saved; the content only once
+    # it is. person1 is built while person0's answer is awaited, and the campaign is cancelled right then.
+    people(tenant_a, 3)
+    campaign = started(tenant_a, bob, it_list)
+    real_build = delivery.build_email
+
+    def build_and_cancel(envelope, rendered, to, **kwargs):
+        if to == "person1@kaisha.example":
+            services.cancel_campaign(Campaign.objects.get(pk=campaign.pk))
+        return real_build(envelope, rendered, to, **kwargs)
+
+    monkeypatch.setattr(delivery, "build_email", build_and_cancel)
+    delivery.deliver_batch(campaign.pk)
+    assert statuses(campaign) == {"sent": 1, "skipped": 2}
+    assert refusing_mail_server.tries["person1@kaisha.example"] == 1  # its envelope reached the server ...
+    assert [parseaddr(mail.to)[1] for mail in refusing_mail_server.messages()] == ["person0@kaisha.example"]
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.CANCELLED
+    assert {status: count for status, count in campaign.outcome_counts.items() if count} == {"sent": 1, "skipped": 2}
+
+
 def test_a_chain_with_nothing_due_comes_back_when_the_first_retry_is(
     tenant_a, bob, it_list, refusing_mail_server, settings
 ):
