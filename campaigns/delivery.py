@@ -414,14 +414,14 @@ def _built_email(compiled: CompiledCampaign, envelope: Envelope, message: Messag
     lead = message.lead
     rendered = compiled.render(Recipient(lead.company_name, lead.last_name, lead.first_name), message.token)
     email = build_email(envelope, rendered, message.email, connection=provider)
-    # built and serialised once, here, while the mail's mark is on its way; the backend gets the same message
-    # (an SMTP backend sends these bytes)
+    # built and serialised once, here, while the database or the SMTP server is busy with something else
+    # (_hand_over_each); the backend gets the same message (an SMTP backend sends these bytes)
     email.message().as_bytes(linesep="\r\n")
     return email
 
 
 def _fail_unbuilt(message: Message, error: Exception) -> None:
-    """Marked already (the mail is built while the mark is saved) but never handed over: no attempt counted."""
+    """Marked already (its build failed before the mark was saved) but never handed over: no attempt counted."""
     reason = f"the mail could not be built: {type(error).__name__}: {error}"[:2000]
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.FAILED, error=reason, claim="", attempts=message.attempts
