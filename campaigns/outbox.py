@@ -1,6 +1,6 @@
-"""The local mail catcher's outbox: reads the Maildir that aiosmtpd's Mailbox handler writes.
+"""The local mail catcher's outbox: reads the Maildir its handler (campaigns/outbox_catcher.py) writes.
 
-`make run` starts `python -m aiosmtpd ... -c aiosmtpd.handlers.Mailbox var/outbox`; every mail
+`make run` starts `python -m aiosmtpd ... -c campaigns.outbox_catcher.OutboxMailbox var/outbox`; every mail
 Django sends in development lands there as one file. This module reads that Maildir (directory
 `settings.OUTBOX_DIR`) for the DEBUG-only outbox page and for the tests' `mail_catcher` fixture.
 It only reads: nothing here writes, moves or deletes a mail.

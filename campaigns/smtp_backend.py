@@ -20,6 +20,12 @@ Waiting for that answer (the server reading and storing the whole message) was t
 worker; the mail is still handed over in full before the next one starts, so at most one mail of a worker
 is ever between its mark and its recorded outcome. The steps raise what `sendmail` raises at the same
 points, so the send path classifies their errors as before.
+
+A server that offers PIPELINING (RFC 2920; Postfix and the providers' relays do, and so does the local
+catcher) gets MAIL FROM, RCPT TO and DATA in one write, and its three answers are read once the mark is
+saved, usually all waiting already: one wait for the server a mail instead of three, and far fewer system
+calls on both sides. A begun mail that must not go out then ends with its connection instead of RSET (the
+server is waiting for content, and keeps nothing whose content never ended), and the backend reconnects.
 """
 
 from __future__ import annotations
@@ -48,10 +54,25 @@ class _TransactionInSteps:
     content goes out in full or not at all as far as this client knows: only an answer lost after it means
     the server may have the mail (`content_answer`)."""
 
+    _pipelined: tuple[str, list[str]] | None = None  # the envelope sent ahead, its answers not read yet
+
     def begin_transaction(self, from_address: str, to_addresses: list[str], size: int) -> None:
-        """MAIL FROM and RCPT TO; refusals raised as `sendmail` raises them."""
+        """MAIL FROM and RCPT TO; refusals raised as `sendmail` raises them. A server that offers PIPELINING
+        (RFC 2920) gets them with DATA in one write, and its answers are read by `transmit_content`."""
         self.ehlo_or_helo_if_needed()
         options = [f"size={size}"] if self.does_esmtp and self.has_extn("size") else []
+        if self.does_esmtp and self.has_extn("pipelining"):
+            self._send_envelope_ahead(from_address, to_addresses, options)
+        else:
+            self._send_envelope_waiting(from_address, to_addresses, options)
+
+    def _send_envelope_ahead(self, from_address: str, to_addresses: list[str], options: list[str]) -> None:
+        commands = [" ".join([f"mail FROM:{smtplib.quoteaddr(from_address)}", *options])]
+        commands += [f"rcpt TO:{smtplib.quoteaddr(address)}" for address in to_addresses]
+        self.send(b"".join(_command_line(command, self.command_encoding) for command in [*commands, "data"]))
+        self._pipelined = (from_address, to_addresses)
+
+    def _send_envelope_waiting(self, from_address: str, to_addresses: list[str], options: list[str]) -> None:
         code, reply = self.mail(from_address, options)
         if code != 250:
             self._end_transaction(code)
@@ -70,13 +91,49 @@ class _TransactionInSteps:
 
     def transmit_content(self, content: bytes) -> None:
         """DATA, then the content and its closing dot; the server's answer is left for `content_answer`."""
-        self.putcmd("data")
-        code, reply = self.getreply()
-        if code != 354:
-            self._end_transaction(code)
-            raise smtplib.SMTPDataError(code, reply)
+        if self._pipelined is not None:
+            self._read_pipelined_answers()
+        else:
+            self.putcmd("data")
+            code, reply = self.getreply()
+            if code != 354:
+                self._end_transaction(code)
+                raise smtplib.SMTPDataError(code, reply)
         stuffed = _LINE_STARTING_WITH_A_DOT.sub(b"..", content)
         self.send(stuffed + (b"" if stuffed.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+
+    def _read_pipelined_answers(self) -> None:
+        """The answers to MAIL FROM, each RCPT TO and DATA sent ahead, raised as `sendmail` raises them. When
+        the server waits for content it must not get (a refusal, or `abandon_transaction`), the connection is
+        closed: a server keeps no mail whose content ended without its closing dot."""
+        (from_address, to_addresses), self._pipelined = self._pipelined, None
+        mail_answer = self.getreply()
+        rcpt_answers = [self.getreply() for _ in to_addresses]
+        data_code, data_reply = self.getreply()
+        answers = zip(to_addresses, rcpt_answers, strict=True)
+        refused = {address: answer for address, answer in answers if answer[0] not in (250, 251)}
+        error: smtplib.SMTPException | None = None
+        if mail_answer[0] != 250:
+            error = smtplib.SMTPSenderRefused(*mail_answer, from_address)
+        elif refused and (len(refused) == len(to_addresses) or 421 in (code for code, _ in refused.values())):
+            error = smtplib.SMTPRecipientsRefused(refused)
+        elif data_code != 354:
+            error = smtplib.SMTPDataError(data_code, data_reply)
+        if error is None:
+            return
+        if data_code == 354:
+            self.close()
+        else:
+            self._end_transaction(data_code)
+        raise error
+
+    def abandon_transaction(self) -> None:
+        """Between `begin_transaction` and `transmit_content`: the server forgets the envelope."""
+        if self._pipelined is None:
+            self.rset()
+            return
+        self._pipelined = None
+        self.close()  # DATA was sent ahead: closing mid-content is the only way out that delivers nothing
 
     def content_answer(self) -> None:
         """The server's answer to the content: it took the mail, or the error `sendmail` raises."""
@@ -93,6 +150,13 @@ class _TransactionInSteps:
             self.close()
         else:
             self._rset()
+
+
+def _command_line(command: str, encoding: str) -> bytes:
+    """One command as smtplib's `putcmd` writes it."""
+    if "\r" in command or "\n" in command:
+        raise ValueError("command and arguments contain prohibited newline characters")
+    return f"{command}\r\n".encode(encoding)
 
 
 class SMTP(_TransactionInSteps, smtplib.SMTP):
@@ -148,11 +212,15 @@ class EmailBackend(DjangoSMTPBackend):
         self.connection.content_answer()
 
     def abort(self) -> None:
-        """Between `begin` and `transmit`: the server forgets the envelope (RSET). A broken connection shows
-        at the next message's `begin`."""
+        """Between `begin` and `transmit`: the server forgets the envelope (RSET, or with PIPELINING a new
+        connection). A broken connection shows at the next message's `begin`."""
         self._content = b""
         with contextlib.suppress(smtplib.SMTPException, OSError):
-            self.connection.rset()
+            self.connection.abandon_transaction()
+        if self.connection.sock is None:
+            self.connection = None
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.open()
 
     def _send(self, email_message) -> bool:
         """Django's `_send` (its `send_messages`, for the test mail and any other caller), in the steps above."""

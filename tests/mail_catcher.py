@@ -1,4 +1,4 @@
-"""A real SMTP mail catcher for tests: aiosmtpd on 127.0.0.1, the same Mailbox handler `make run` uses.
+"""A real SMTP mail catcher for tests: aiosmtpd on 127.0.0.1, the handler `make run` uses (a Maildir).
 
 Registered for every test through `pytest_plugins` in tests/conftest.py. Use it where a test sends
 mail through Django's real SMTP backend (a composer's test send, a Celery worker delivering):
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Mailbox
 
 from campaigns.outbox import OutboxMail, list_outbox, read_outbox_mail
+from campaigns.outbox_catcher import OutboxMailbox
 
 HOST = "127.0.0.1"
 
@@ -46,11 +46,11 @@ class _FreePortController(Controller):
 class MailCatcher:
     """What the `mail_catcher` fixture yields."""
 
-    def __init__(self, host: str, port: int, directory: Path, handler: Mailbox):
+    def __init__(self, host: str, port: int, directory: Path, handler: OutboxMailbox | None):
         self.host = host
         self.port = port
         self.directory = directory  # the Maildir (cur/new/tmp), also settings.OUTBOX_DIR
-        self._handler = handler
+        self.handler = handler  # None when the catcher runs in another process
 
     @property
     def email_url(self) -> str:
@@ -86,14 +86,14 @@ class MailCatcher:
 
     def clear(self) -> None:
         """Forget every caught mail."""
-        self._handler.mailbox.clear()
+        self.handler.mailbox.clear()
 
 
 @pytest.fixture
 def mail_catcher(settings, tmp_path) -> Iterator[MailCatcher]:
     """A running SMTP catcher on 127.0.0.1 (a free port) with Django's SMTP backend pointed at it."""
     directory = tmp_path / "outbox"
-    handler = Mailbox(directory)  # creates the Maildir
+    handler = OutboxMailbox(directory)  # creates the Maildir
     controller = _FreePortController(
         handler, hostname=HOST, port=0, server_hostname="mail-catcher.test", ready_timeout=10
     )

@@ -1,29 +1,35 @@
-"""An SMTP server for fault tests: the catcher's Maildir, but some recipients are refused.
+"""An SMTP server for fault tests: the catcher's Maildir, but some senders and recipients are refused.
 
-Addresses starting with `busy` are refused with 451 (try later) the first `busy_times` times,
-addresses starting with `bounce` with 550 (no such user) every time. The content of a mail to an address
-starting with `full` is refused with 452 (mailbox full) the first `busy_times` times, to `spam` with 554
-every time: refused after DATA, when the whole mail has gone out. For addresses starting with `lost`
-the mail is taken (kept in the Maildir), then the connection is cut before the server's 250: the
-sender cannot know whether it arrived.
-"""
+Senders starting with `blocked` are refused with 550 at MAIL FROM. Recipients starting with `busy` are
+refused with 451 (try later) the first `busy_times` times, starting with `bounce` with 550 (no such user)
+every time. The content of a mail to an address starting with `full` is refused with 452 (mailbox full)
+the first `busy_times` times, to `spam` with 554 every time: refused after DATA, when the whole mail has
+gone out. For addresses starting with `lost` the mail is taken (kept in the Maildir), then the connection
+is cut before the server's 250: the sender cannot know whether it arrived. It offers PIPELINING, as the
+catcher does, unless its handler's `pipelining` is set to False."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import pytest
-from aiosmtpd.handlers import Mailbox
 
+from campaigns.outbox_catcher import OutboxMailbox
 from tests.mail_catcher import HOST, MailCatcher, _FreePortController
 
 
-class RefusingMailbox(Mailbox):
+class RefusingMailbox(OutboxMailbox):
     def __init__(self, directory, busy_times: int):
         super().__init__(directory)
         self.busy_times = busy_times
         self.tries: Counter[str] = Counter()  # RCPT TO per address
         self.content_tries: Counter[str] = Counter()  # DATA per `full` address
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.startswith("blocked"):
+            return "550 5.7.1 Sender not allowed"
+        envelope.mail_from, envelope.mail_options = address, mail_options
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.tries[address] += 1

@@ -1,8 +1,13 @@
 """The embedded default of `make run`: no DATABASE_URL, no REDIS_URL — SQLite and the filesystem broker in
-the var folder — and still a campaign goes out through a real worker into the catcher (S5, ARCHITECTURE)."""
+the var folder — and still a campaign goes out through a real worker into the catcher that Procfile.dev's
+`mail` line starts (S5, ARCHITECTURE)."""
 
+import contextlib
 import os
 import re
+import shlex
+import smtplib
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -11,8 +16,39 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.mail_catcher import HOST, MailCatcher
+
 PYTHON = sys.executable
 CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+@contextlib.contextmanager
+def procfile_catcher(directory: Path):
+    """The catcher as `make run` starts it (Procfile.dev's `mail` line), on a free port and into `directory`."""
+    [line] = [
+        line for line in (settings.BASE_DIR / "Procfile.dev").read_text().splitlines() if line.startswith("mail:")
+    ]
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    replacements = {"python": PYTHON, "127.0.0.1:1025": f"{HOST}:{port}", "var/outbox": str(directory)}
+    command = [replacements.get(word, word) for word in shlex.split(line.removeprefix("mail:"))]
+    process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError):
+                with smtplib.SMTP(HOST, port, timeout=5) as smtp:
+                    smtp.ehlo()
+                    offers_pipelining = smtp.has_extn("pipelining")
+                break
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
+            time.sleep(0.2)
+        assert offers_pipelining  # as Postfix and the providers' relays: the sender's pipelined path runs locally
+        yield MailCatcher(HOST, port, directory, handler=None)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
 
 
 def embedded_env(var_dir: Path, mail_catcher) -> dict[str, str]:
@@ -62,7 +98,12 @@ def assert_tracking_records_on_sqlite(env, html: str) -> None:
     assert output.strip().splitlines()[-1] == "[200, 302, 200, 200] {'o': 1, 'c': 1, 'u': 1} 1", output
 
 
-def test_make_runs_default_process_set_sends_the_demo_campaign(tmp_path, mail_catcher):
+def test_make_runs_default_process_set_sends_the_demo_campaign(tmp_path):
+    with procfile_catcher(tmp_path / "outbox") as mail_catcher:
+        sends_the_demo_campaign(tmp_path, mail_catcher)
+
+
+def sends_the_demo_campaign(tmp_path: Path, mail_catcher: MailCatcher) -> None:
     env = embedded_env(tmp_path, mail_catcher)
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "seed_demo")

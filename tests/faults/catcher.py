@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from campaigns.outbox_catcher import OffersPipelining
 from tests.mail_catcher import HOST, _FreePortController
 
 TRANSIENT_REFUSALS = 2  # a transiently failing address is refused this many times, then accepted
@@ -54,7 +55,7 @@ class FaultPlan:
         return "ok"
 
 
-class CountingFaultyHandler:
+class CountingFaultyHandler(OffersPipelining):
     def __init__(self, plan: FaultPlan):
         self.plan = plan
         self._lock = threading.Lock()
