@@ -135,6 +135,12 @@ class _TransactionInSteps:
         self._pipelined = None
         self.close()  # DATA was sent ahead: closing mid-content is the only way out that delivers nothing
 
+    def quit(self):
+        if self._pipelined is not None:  # DATA was sent ahead: the server would take QUIT for content
+            self.abandon_transaction()
+            return (221, b"closed without QUIT, in the middle of a transaction")
+        return super().quit()
+
     def content_answer(self) -> None:
         """The server's answer to the content: it took the mail, or the error `sendmail` raises."""
         try:
@@ -213,7 +219,7 @@ class EmailBackend(DjangoSMTPBackend):
 
     def abort(self) -> None:
         """Between `begin` and `transmit`: the server forgets the envelope (RSET, or with PIPELINING a new
-        connection). A broken connection shows at the next message's `begin`."""
+        connection). A connection that cannot be opened again shows at the next message's `begin`."""
         self._content = b""
         with contextlib.suppress(smtplib.SMTPException, OSError):
             self.connection.abandon_transaction()

@@ -137,6 +137,19 @@ def test_a_refusal_is_raised_as_sendmail_raises_it_and_the_connection_goes_on(
     assert [mail.to for mail in refusing_mail_server.wait_for(1)] == ["welcome@example.jp"]
 
 
+@BOTH_WAYS
+def test_closing_after_begin_delivers_nothing(mail_catcher, settings, pipelining):
+    settings.EMAIL_BACKEND = "campaigns.smtp_backend.EmailBackend"
+    mail_catcher.handler.pipelining = pipelining
+    backend = steps_backend(mail_catcher)
+    backend.begin(dotted_mail("never@example.jp"))  # then the send path fails (its database, say) and closes
+    backend.close()
+    later = steps_backend(mail_catcher)
+    hand_over_in_steps(later, dotted_mail("later@example.jp"))
+    later.close()
+    assert [mail.to for mail in mail_catcher.wait_for(1)] == ["later@example.jp"]
+
+
 def test_a_closed_connection_is_an_smtp_error_the_send_path_classifies(mail_catcher, settings):
     settings.EMAIL_BACKEND = "campaigns.smtp_backend.EmailBackend"
     backend = get_connection(host=mail_catcher.host, port=mail_catcher.port)  # never opened
