@@ -1,6 +1,6 @@
 """The local mail catcher's outbox: reading the Maildir, the DEBUG-only pages, the mail_catcher fixture.
 
-Mail really goes over SMTP (Django's SMTP backend) into aiosmtpd's Mailbox handler, as with `make run`.
+Mail really goes over SMTP (Django's SMTP backend) into the catcher's handler (a Maildir), as with `make run`.
 """
 
 import html
