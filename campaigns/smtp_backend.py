@@ -67,8 +67,8 @@ class _TransactionInSteps:
             self._send_envelope_waiting(from_address, to_addresses, options)
 
     def _send_envelope_ahead(self, from_address: str, to_addresses: list[str], options: list[str]) -> None:
-        commands = [" ".join([f"mail FROM:{smtplib.quoteaddr(from_address)}", *options])]
-        commands += [f"rcpt TO:{smtplib.quoteaddr(address)}" for address in to_addresses]
+        commands = [" ".join([f"mail FROM:{_angle_address(from_address)}", *options])]
+        commands += [f"rcpt TO:{_angle_address(address)}" for address in to_addresses]
         self.send(b"".join(_command_line(command, self.command_encoding) for command in [*commands, "data"]))
         self._pipelined = (from_address, to_addresses)
 
@@ -156,6 +156,12 @@ class _TransactionInSteps:
             self.close()
         else:
             self._rset()
+
+
+def _angle_address(address: str) -> str:
+    """smtplib's `quoteaddr`, without its address parser for a plain address (it returns `<address>` for one):
+    the parser cost 2 % of a worker's time sending through SMTP, for addresses `envelope_address` had checked."""
+    return f"<{address}>" if _PLAIN_ADDRESS.fullmatch(address) else smtplib.quoteaddr(address)
 
 
 def _command_line(command: str, encoding: str) -> bytes:
